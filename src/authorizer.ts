@@ -1,0 +1,73 @@
+import { isPermitted, permittedResources } from "./access";
+import { contextOf, type Principal, principalOf } from "./claims";
+import type { Config } from "./config";
+import { classifyFailure, type Decision, reasonOf } from "./errors";
+import { type AuthorizerRequest, readEvent } from "./event";
+import { type AuthorizerResponse, policyResponse, simpleResponse } from "./response";
+import type { TokenVerifier } from "./verifier";
+
+/** The result of one authorization, before it is observed and turned into a return or a throw. */
+export interface Outcome {
+  readonly decision: Decision;
+  /** The failure's class name (never its message, which may quote claims). */
+  readonly reason?: string;
+  /** The failure itself, for Error outcomes only (our own failures are worth their message in the log). */
+  readonly error?: unknown;
+  readonly request?: AuthorizerRequest;
+  readonly principal?: Principal;
+  /** Present for Allow and Deny. */
+  readonly response?: AuthorizerResponse;
+}
+
+export interface Authorizer {
+  /** Never rejects: every failure becomes an Outcome. */
+  authorize(event: unknown): Promise<Outcome>;
+}
+
+/** event → verify → decide → answer. Pure but for the verifier it is given. */
+export function createAuthorizer(config: Pick<Config, "accessRules">, verifier: TokenVerifier): Authorizer {
+  return {
+    async authorize(event) {
+      let request: AuthorizerRequest | undefined;
+      let principal: Principal | undefined;
+      try {
+        request = readEvent(event);
+        if (typeof request.token !== "string") throw request.token;
+        const payload = await verifier.verify(request.token);
+        principal = principalOf(payload);
+        const allowed = permittedResources(config.accessRules, principal, request.arn);
+        const permitted = isPermitted(allowed, request.arn);
+        const context = contextOf(principal, payload);
+        const response =
+          request.kind === "HTTP"
+            ? simpleResponse(permitted, context)
+            : policyResponse(principal.sub, allowed, request.arn, permitted, context);
+        return { decision: permitted ? "Allow" : "Deny", request, principal, response };
+      } catch (err) {
+        const decision = classifyFailure(err);
+        return {
+          decision,
+          reason: reasonOf(err),
+          ...(decision === "Error" ? { error: err } : {}),
+          ...(request ? { request } : {}),
+          ...(principal ? { principal } : {}),
+        };
+      }
+    },
+  };
+}
+
+/** Stands in when the configuration is invalid: every request is our failure (500), never a 401 or Deny. */
+export function failingAuthorizer(error: unknown): Authorizer {
+  return {
+    async authorize(event) {
+      let request: AuthorizerRequest | undefined;
+      try {
+        request = readEvent(event);
+      } catch {
+        request = undefined;
+      }
+      return { decision: "Error", reason: reasonOf(error), error, ...(request ? { request } : {}) };
+    },
+  };
+}

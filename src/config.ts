@@ -1,0 +1,202 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { ConfigError } from "./errors";
+import { type AccessRules, parseAccessRules } from "./access";
+
+export const DEFAULT_SERVICE_NAME = "jwt-authorizer";
+export const DEFAULT_METRICS_NAMESPACE = "JwtAuthorizer";
+export const DEFAULT_JWKS_FETCH_TIMEOUT_MS = 2000;
+export const DEFAULT_JWKS_PENALTY_SECONDS = 10;
+export const DEFAULT_GRACE_SECONDS = 0;
+/** API Gateway caps header values well below this; anything longer is rejected before parsing. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+export type TokenUse = "access" | "id";
+
+export interface CognitoIssuerConfig {
+  readonly kind: "cognito";
+  readonly userPoolId: string;
+  readonly clientIds: readonly string[];
+  readonly tokenUse: TokenUse;
+  readonly jwksUri?: string;
+}
+
+export interface OidcIssuerConfig {
+  readonly kind: "oidc";
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly tokenUse?: TokenUse;
+  readonly jwksUri?: string;
+}
+
+export type IssuerConfig = CognitoIssuerConfig | OidcIssuerConfig;
+
+export interface Config {
+  readonly issuers: readonly IssuerConfig[];
+  readonly graceSeconds: number;
+  readonly jwksFetchTimeoutMs: number;
+  readonly jwksPenaltySeconds: number;
+  /** undefined: no rules, any valid token may call the whole stage. */
+  readonly accessRules?: AccessRules;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigIo {
+  readFile(path: string): string;
+  /** Where a relative ACCESS_RULES_FILE is looked up. */
+  baseDir: string;
+}
+
+const defaultIo = (env: Env): ConfigIo => ({
+  readFile: (path) => readFileSync(path, "utf8"),
+  baseDir: env.LAMBDA_TASK_ROOT ?? process.cwd(),
+});
+
+/** Every variable the authorizer reads, for the README and for the template consistency test. */
+export const CONFIG_VARIABLES = [
+  "USER_POOL_ID",
+  "CLIENT_ID",
+  "TOKEN_USE",
+  "ISSUER",
+  "AUDIENCE",
+  "JWKS_URI",
+  "JWKS_FETCH_TIMEOUT_MS",
+  "JWKS_PENALTY_SECONDS",
+  "JWT_GRACE_SECONDS",
+  "ACCESS_RULES",
+  "ACCESS_RULES_FILE",
+  "POWERTOOLS_SERVICE_NAME",
+  "POWERTOOLS_METRICS_NAMESPACE",
+] as const;
+
+const USER_POOL_ID = /^(\w+-)?\w+-\w+-\d_\w+$/;
+
+function value(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const trimmed = raw.trim();
+  if (trimmed === "") throw new ConfigError(name, "is set but empty; unset it or give a value");
+  return trimmed;
+}
+
+function list(env: Env, name: string, form: string): string[] | undefined {
+  const raw = value(env, name);
+  if (raw === undefined) return undefined;
+  const items = raw.split(",").map((s) => s.trim());
+  if (items.some((s) => s === "")) {
+    throw new ConfigError(name, `has an empty entry; expected ${form}, got "${raw}"`);
+  }
+  return items;
+}
+
+function httpsUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== "https:") {
+    throw new ConfigError(name, `must be an https:// URL (keys are only fetched over HTTPS), got "${raw}"`);
+  }
+  return raw;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function tokenUse(env: Env): TokenUse | undefined {
+  const raw = value(env, "TOKEN_USE");
+  if (raw === undefined) return undefined;
+  if (raw !== "access" && raw !== "id") {
+    throw new ConfigError("TOKEN_USE", `must be "access" or "id", got "${raw}"`);
+  }
+  return raw;
+}
+
+function issuers(env: Env): IssuerConfig[] {
+  const poolIds = list(env, "USER_POOL_ID", "comma-separated user pool ids like eu-west-1_AbCdEf123");
+  const clientIds = list(env, "CLIENT_ID", "comma-separated app client ids");
+  const oidcIssuers = list(env, "ISSUER", "comma-separated https:// issuer URLs");
+  const audiences = list(env, "AUDIENCE", "comma-separated audiences or client ids");
+  const use = tokenUse(env);
+  const jwksUriRaw = value(env, "JWKS_URI");
+  const jwksUri = jwksUriRaw === undefined ? undefined : httpsUrl("JWKS_URI", jwksUriRaw);
+
+  if (!poolIds && !oidcIssuers) {
+    throw new ConfigError(
+      "USER_POOL_ID",
+      "or ISSUER is required: set USER_POOL_ID (with CLIENT_ID) for Cognito, or ISSUER (with AUDIENCE) for another OIDC issuer",
+    );
+  }
+  if (clientIds && !poolIds) {
+    throw new ConfigError("CLIENT_ID", "is set without USER_POOL_ID; it only applies to Cognito user pools");
+  }
+  if (audiences && !oidcIssuers) {
+    throw new ConfigError("AUDIENCE", "is set without ISSUER; it only applies to OIDC issuers");
+  }
+
+  const result: IssuerConfig[] = [];
+  for (const userPoolId of poolIds ?? []) {
+    if (!USER_POOL_ID.test(userPoolId)) {
+      throw new ConfigError("USER_POOL_ID", `must be like eu-west-1_AbCdEf123, got "${userPoolId}"`);
+    }
+    if (!clientIds) {
+      throw new ConfigError("CLIENT_ID", "is required with USER_POOL_ID: the app client ids whose tokens are accepted");
+    }
+    result.push({ kind: "cognito", userPoolId, clientIds, tokenUse: use ?? "access" });
+  }
+  for (const issuer of oidcIssuers ?? []) {
+    httpsUrl("ISSUER", issuer);
+    if (!audiences) {
+      throw new ConfigError("AUDIENCE", "is required with ISSUER: the audiences (or client ids) whose tokens are accepted");
+    }
+    result.push({ kind: "oidc", issuer, audiences, ...(use ? { tokenUse: use } : {}) });
+  }
+  if (jwksUri !== undefined) {
+    if (result.length !== 1) {
+      throw new ConfigError(
+        "JWKS_URI",
+        `overrides the key-set URL of a single issuer, but ${result.length} issuers are configured`,
+      );
+    }
+    result[0] = { ...result[0], jwksUri };
+  }
+  return result;
+}
+
+function accessRules(env: Env, io: ConfigIo): AccessRules | undefined {
+  const inline = value(env, "ACCESS_RULES");
+  const file = value(env, "ACCESS_RULES_FILE");
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError("ACCESS_RULES", "and ACCESS_RULES_FILE are both set; use one of them");
+  }
+  if (inline !== undefined) return parseAccessRules(inline, "ACCESS_RULES");
+  if (file === undefined) return undefined;
+  const path = isAbsolute(file) ? file : resolve(io.baseDir, file);
+  let text: string;
+  try {
+    text = io.readFile(path);
+  } catch (err) {
+    throw new ConfigError("ACCESS_RULES_FILE", `cannot be read at ${path}: ${(err as Error).message}`);
+  }
+  return parseAccessRules(text, "ACCESS_RULES_FILE");
+}
+
+/** Reads and validates the whole configuration once; every error names its variable. */
+export function loadConfig(env: Env, io: ConfigIo = defaultIo(env)): Config {
+  return Object.freeze({
+    issuers: Object.freeze(issuers(env)),
+    graceSeconds: integer(env, "JWT_GRACE_SECONDS", DEFAULT_GRACE_SECONDS, 0, 600),
+    jwksFetchTimeoutMs: integer(env, "JWKS_FETCH_TIMEOUT_MS", DEFAULT_JWKS_FETCH_TIMEOUT_MS, 100, 30000),
+    jwksPenaltySeconds: integer(env, "JWKS_PENALTY_SECONDS", DEFAULT_JWKS_PENALTY_SECONDS, 0, 3600),
+    accessRules: accessRules(env, io),
+  });
+}

@@ -1,0 +1,104 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Context } from "aws-lambda";
+import { type Authorizer, createAuthorizer, failingAuthorizer, type Outcome } from "./authorizer";
+import { type Env, loadConfig } from "./config";
+import { reasonOf } from "./errors";
+import type { Observability } from "./observability";
+import type { AuthorizerResponse } from "./response";
+import { createVerifier, type VerifierDeps } from "./verifier";
+
+/** The exact message API Gateway turns into a 401. */
+export const UNAUTHORIZED = "Unauthorized";
+/** Any other thrown message is a 500 to the client; this one says nothing about why. */
+export const INTERNAL_ERROR = "Authorizer error";
+
+export interface HandlerDeps extends Observability {
+  readonly authorizer: Authorizer;
+  /** The key-set prefetch started at init; settled (never rejected) before the first decision. */
+  readonly ready: Promise<unknown>;
+  /** Monotonic milliseconds, for latency. */
+  readonly clock?: () => number;
+}
+
+export type AuthorizerHandler = (event: unknown, context?: Context) => Promise<AuthorizerResponse>;
+
+/**
+ * Builds the container's dependencies once: validated config, verifiers, the key-set prefetch.
+ * A configuration error does not crash the container; it is logged here once and every request
+ * then fails as our error (500, counted as Error), so the Error alarm fires.
+ */
+export function initialize(env: Env, observability: Observability, verifierDeps: VerifierDeps = {}): HandlerDeps {
+  const { logger } = observability;
+  try {
+    const config = loadConfig(env);
+    const verifier = createVerifier(config, verifierDeps);
+    const ready = verifier.hydrate().then((failures) => {
+      for (const failure of failures) {
+        logger.warn("JWKS prefetch failed; keys will be fetched on demand", {
+          reason: reasonOf(failure),
+          error: (failure as Error)?.message,
+        });
+      }
+    });
+    return { ...observability, authorizer: createAuthorizer(config, verifier), ready };
+  } catch (err) {
+    logger.error("Invalid configuration: every request will fail with a 500 until it is fixed", {
+      reason: reasonOf(err),
+      error: (err as Error)?.message,
+    });
+    return { ...observability, authorizer: failingAuthorizer(err), ready: Promise.resolve() };
+  }
+}
+
+/** Records one outcome: exactly one decision metric, one decision log line, one trace annotation. */
+function observe(deps: HandlerDeps, outcome: Outcome, latencyMs: number): void {
+  deps.metrics.addMetric(outcome.decision, MetricUnit.Count, 1);
+  deps.tracer?.putAnnotation("decision", outcome.decision);
+  const fields = {
+    decision: outcome.decision,
+    reason: outcome.reason,
+    principalId: outcome.principal?.sub,
+    clientId: outcome.principal?.clientId,
+    eventType: outcome.request?.kind,
+    route: outcome.request?.route,
+    correlation_id: outcome.request?.requestId,
+    latencyMs: Math.round(latencyMs * 1000) / 1000,
+  };
+  if (outcome.decision === "Error") {
+    deps.logger.error("decision", { ...fields, error: (outcome.error as Error)?.message });
+  } else {
+    deps.logger.info("decision", fields);
+  }
+}
+
+/** The Lambda handler: wiring only. extract → verify → decide → respond, then observe and flush. */
+export function createHandler(deps: HandlerDeps): AuthorizerHandler {
+  const clock = deps.clock ?? (() => performance.now());
+  const { logger, metrics, tracer } = deps;
+  return async (event, context) => {
+    const started = clock();
+    const segment = tracer?.getSegment();
+    const subsegment = segment?.addNewSubsegment("## handler");
+    if (tracer && subsegment) {
+      tracer.setSegment(subsegment);
+      tracer.annotateColdStart();
+      tracer.addServiceNameAnnotation();
+    }
+    try {
+      if (context) logger.addContext(context);
+      metrics.captureColdStartMetric(context?.functionName);
+      await deps.ready;
+      const outcome = await deps.authorizer.authorize(event);
+      observe(deps, outcome, clock() - started);
+      if (outcome.decision === "Expired" || outcome.decision === "Invalid") throw new Error(UNAUTHORIZED);
+      if (outcome.decision === "Error" || !outcome.response) throw new Error(INTERNAL_ERROR);
+      return outcome.response;
+    } finally {
+      metrics.publishStoredMetrics();
+      if (tracer && segment && subsegment) {
+        subsegment.close();
+        tracer.setSegment(segment);
+      }
+    }
+  };
+}

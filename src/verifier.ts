@@ -1,0 +1,175 @@
+import { assertStringArrayContainsString, assertStringArraysOverlap, assertStringEquals } from "aws-jwt-verify/assert";
+import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
+import { JwtInvalidAudienceError, JwtInvalidClaimError } from "aws-jwt-verify/error";
+import { SimpleFetcher } from "aws-jwt-verify/https";
+import { type JwksCache, type Jwks, SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
+import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
+import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
+import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
+import type { Config, CognitoIssuerConfig, OidcIssuerConfig } from "./config";
+import { UnknownIssuerError } from "./errors";
+
+/** Verifies a JWT against the configured issuers; rejects with aws-jwt-verify's error tree or ours. */
+export interface TokenVerifier {
+  verify(token: string): Promise<JwtPayload>;
+  /** Fetches every configured key set; resolves to the failures (none when all were fetched). */
+  hydrate(): Promise<unknown[]>;
+}
+
+export interface VerifierDeps {
+  /** The key-set cache and fetcher; defaults to aws-jwt-verify's, HTTPS only, with the configured timeout. */
+  readonly jwksCache?: JwksCache;
+  /**
+   * Extra `https.request` options for the default fetcher (tests pass their local CA as `ca`;
+   * deployments use NODE_EXTRA_CA_CERTS instead). The fetcher stays HTTPS-only either way.
+   */
+  readonly fetchOptions?: Readonly<Record<string, unknown>>;
+  /** Milliseconds since the epoch, for the checks this module adds (iat). */
+  readonly now?: () => number;
+}
+
+export const cognitoIssuers = (userPoolId: string): string[] => {
+  const region = userPoolId.split("_")[0];
+  return [
+    `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+    `https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+  ];
+};
+
+/**
+ * Sends key-set requests for some URIs elsewhere (JWKS_URI): CognitoJwtVerifier always derives
+ * the URI from the pool id, so the override has to sit below it, in the cache.
+ */
+export class RedirectingJwksCache implements JwksCache {
+  constructor(
+    private readonly inner: JwksCache,
+    private readonly redirects: ReadonlyMap<string, string>,
+  ) {}
+  private to(uri: string): string {
+    return this.redirects.get(uri) ?? uri;
+  }
+  getJwk(uri: string, jwt: Parameters<JwksCache["getJwk"]>[1]) {
+    return this.inner.getJwk(this.to(uri), jwt);
+  }
+  getCachedJwk(uri: string, jwt: Parameters<JwksCache["getCachedJwk"]>[1]) {
+    return this.inner.getCachedJwk(this.to(uri), jwt);
+  }
+  addJwks(uri: string, jwks: Jwks) {
+    this.inner.addJwks(this.to(uri), jwks);
+  }
+  getJwks(uri: string) {
+    return this.inner.getJwks(this.to(uri));
+  }
+}
+
+export function defaultJwksCache(config: Config, fetchOptions: Readonly<Record<string, unknown>> = {}): JwksCache {
+  return new SimpleJwksCache({
+    fetcher: new SimpleFetcher({
+      defaultRequestOptions: {
+        timeout: config.jwksFetchTimeoutMs,
+        responseTimeout: config.jwksFetchTimeoutMs,
+        ...fetchOptions,
+      },
+    }),
+    penaltyBox: new SimplePenaltyBox({ waitSeconds: config.jwksPenaltySeconds }),
+  });
+}
+
+/** A claim this authorizer requires that aws-jwt-verify leaves optional (exp, iat, token_use for OIDC). */
+export class RequiredClaimError extends JwtInvalidClaimError {}
+
+type ClaimCheck = (props: { header: JwtHeader; payload: JwtPayload }) => void;
+
+/** Checks aws-jwt-verify leaves optional, run after the signature is verified. */
+function commonChecks(graceSeconds: number, now: () => number): ClaimCheck {
+  return ({ payload }) => {
+    if (payload.exp === undefined) {
+      throw new RequiredClaimError("Token has no exp claim", undefined, "a number");
+    }
+    if (payload.iat !== undefined && payload.iat - graceSeconds > now() / 1000) {
+      throw new RequiredClaimError("Token issued in the future", payload.iat, "iat <= now");
+    }
+  };
+}
+
+/** OIDC audience check covering both shapes: `aud` (ID tokens) or `client_id` (Cognito-style access tokens). */
+function oidcChecks(issuer: OidcIssuerConfig, common: ClaimCheck): ClaimCheck {
+  const audiences = [...issuer.audiences];
+  return (props) => {
+    common(props);
+    const { payload } = props;
+    if (payload.aud !== undefined) {
+      assertStringArraysOverlap("Audience", payload.aud, audiences, JwtInvalidAudienceError);
+    } else {
+      assertStringArrayContainsString("Client ID", payload.client_id, audiences, JwtInvalidAudienceError);
+    }
+    if (issuer.tokenUse !== undefined) {
+      assertStringEquals("Token use", payload.token_use, issuer.tokenUse, RequiredClaimError);
+    }
+  };
+}
+
+type Verify = (token: string) => Promise<JwtPayload>;
+
+/** Builds the aws-jwt-verify verifiers once (per container) and routes each token by its `iss`. */
+export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVerifier {
+  const now = deps.now ?? Date.now;
+  const common = commonChecks(config.graceSeconds, now);
+  const cognito = config.issuers.filter((i): i is CognitoIssuerConfig => i.kind === "cognito");
+  const oidc = config.issuers.filter((i): i is OidcIssuerConfig => i.kind === "oidc");
+
+  const redirects = new Map<string, string>();
+  for (const pool of cognito) {
+    if (pool.jwksUri) for (const iss of cognitoIssuers(pool.userPoolId)) redirects.set(`${iss}/.well-known/jwks.json`, pool.jwksUri);
+  }
+  const baseCache = deps.jwksCache ?? defaultJwksCache(config, deps.fetchOptions);
+  const jwksCache = redirects.size > 0 ? new RedirectingJwksCache(baseCache, redirects) : baseCache;
+
+  const byIssuer = new Map<string, Verify>();
+  const hydrators: (() => Promise<void>)[] = [];
+
+  if (cognito.length > 0) {
+    const verifier = CognitoJwtVerifier.create(
+      cognito.map((pool) => ({
+        userPoolId: pool.userPoolId,
+        clientId: [...pool.clientIds],
+        tokenUse: pool.tokenUse,
+        graceSeconds: config.graceSeconds,
+        customJwtCheck: common,
+      })),
+      { jwksCache },
+    );
+    const verify: Verify = (token) => verifier.verify(token);
+    for (const pool of cognito) for (const iss of cognitoIssuers(pool.userPoolId)) byIssuer.set(iss, verify);
+    hydrators.push(() => verifier.hydrate());
+  }
+  if (oidc.length > 0) {
+    const verifier = JwtVerifier.create(
+      oidc.map((issuer) => ({
+        issuer: issuer.issuer,
+        audience: null, // checked in oidcChecks, which also accepts client_id-shaped access tokens
+        graceSeconds: config.graceSeconds,
+        customJwtCheck: oidcChecks(issuer, common),
+        ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+      })),
+      { jwksCache },
+    );
+    const verify: Verify = (token) => verifier.verify(token);
+    for (const issuer of oidc) byIssuer.set(issuer.issuer, verify);
+    hydrators.push(() => verifier.hydrate());
+  }
+
+  return {
+    async verify(token) {
+      // Parse first (cheap, no crypto) so garbage and foreign issuers are rejected before any key lookup.
+      const { payload } = decomposeUnverifiedJwt(token);
+      const verify = payload.iss === undefined ? undefined : byIssuer.get(payload.iss);
+      if (!verify) throw new UnknownIssuerError("token issuer is not configured");
+      return verify(token);
+    },
+    async hydrate() {
+      const results = await Promise.allSettled(hydrators.map((h) => h()));
+      return results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason);
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { writeFileSync, mkdtempSync } from "node:fs";
+import type { ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import selfsigned from "selfsigned";
+
+/** A CA and a 127.0.0.1/localhost server certificate it signed, generated per test run. */
+export interface TestTls {
+  readonly caCert: string;
+  readonly caFile: string;
+  readonly key: string;
+  readonly cert: string;
+}
+
+export async function generateTls(): Promise<TestTls> {
+  const ca = await selfsigned.generate([{ name: "commonName", value: "authorizer test CA" }], {
+    algorithm: "sha256",
+    keyType: "ec",
+    notAfterDate: new Date(Date.now() + 2 * 86_400_000),
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  const leaf = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
+    algorithm: "sha256",
+    keyType: "ec",
+    notAfterDate: new Date(Date.now() + 2 * 86_400_000),
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
+      { name: "extKeyUsage", serverAuth: true },
+    ],
+  });
+  const caFile = join(mkdtempSync(join(tmpdir(), "authz-ca-")), "ca.pem");
+  writeFileSync(caFile, ca.cert);
+  return { caCert: ca.cert, caFile, key: leaf.private, cert: leaf.cert };
+}
+
+/** How the server answers key-set requests; tests switch it to simulate outages. */
+export type JwksMode =
+  | { kind: "ok" }
+  | { kind: "status"; status: number }
+  | { kind: "body"; body: string | Buffer; contentType?: string }
+  | { kind: "hang" }
+  | { kind: "slow"; delayMs: number };
+
+export interface JwksServer {
+  readonly url: string;
+  readonly jwksUri: string;
+  readonly tls: TestTls;
+  /** Number of key-set requests served (or attempted) so far. */
+  requests: number;
+  keys: Record<string, unknown>[];
+  mode: JwksMode;
+  close(): Promise<void>;
+}
+
+/** A real HTTPS JWKS server on 127.0.0.1 (random port) serving the keys it is given. */
+export async function startJwksServer(keys: Record<string, unknown>[], tls?: TestTls): Promise<JwksServer> {
+  const material = tls ?? (await generateTls());
+  const hanging = new Set<ServerResponse>();
+  const state = { requests: 0, keys, mode: { kind: "ok" } as JwksMode };
+  const server: Server = createServer({ key: material.key, cert: material.cert }, (req, res) => {
+    if (req.url !== "/.well-known/jwks.json") {
+      res.writeHead(404).end();
+      return;
+    }
+    state.requests += 1;
+    const mode = state.mode;
+    const sendKeys = () => {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: state.keys }));
+    };
+    switch (mode.kind) {
+      case "ok":
+        return sendKeys();
+      case "status":
+        return void res.writeHead(mode.status).end("error");
+      case "body":
+        return void res.writeHead(200, { "content-type": mode.contentType ?? "application/json" }).end(mode.body);
+      case "hang":
+        hanging.add(res);
+        return;
+      case "slow":
+        setTimeout(sendKeys, mode.delayMs).unref();
+        return;
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const url = `https://127.0.0.1:${port}`;
+  return Object.assign(state, {
+    url,
+    jwksUri: `${url}/.well-known/jwks.json`,
+    tls: material,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}

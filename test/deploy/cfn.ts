@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
+import { type CollectionTag, parseDocument, type ScalarTag } from "yaml";
 
 export const REPO_ROOT = resolve(__dirname, "..", "..");
 export const TEMPLATE_PATH = join(REPO_ROOT, "template.yml");
@@ -49,14 +49,14 @@ for (const name of [
   INTRINSICS[name] = `Fn::${name}`;
 }
 
-const CFN_TAGS = Object.entries(INTRINSICS).flatMap(([short, long]) => [
+const CFN_TAGS = Object.entries(INTRINSICS).flatMap(([short, long]): (ScalarTag | CollectionTag)[] => [
   {
     tag: `!${short}`,
     // !GetAtt Resource.Attribute is the one scalar form that CloudFormation splits.
     resolve: (value: string) => ({ [long]: long === "Fn::GetAtt" ? value.split(".", 2) : value }),
   },
-  { tag: `!${short}`, collection: "seq" as const, resolve: (node: YAMLSeq) => ({ [long]: node.toJSON() }) },
-  { tag: `!${short}`, collection: "map" as const, resolve: (node: YAMLMap) => ({ [long]: node.toJSON() }) },
+  { tag: `!${short}`, collection: "seq", resolve: (node) => ({ [long]: node.toJSON() }) },
+  { tag: `!${short}`, collection: "map", resolve: (node) => ({ [long]: node.toJSON() }) },
 ]);
 
 /** Parses CloudFormation YAML; an unknown tag or any other YAML problem is an error, not a warning. */

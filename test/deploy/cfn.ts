@@ -310,8 +310,9 @@ function physicalRef(
     case "AWS::Serverless::Function":
       return String(properties.FunctionName ?? `${stackName}-${logicalId}-${suffix}`);
     case "AWS::Serverless::Api":
-    case "AWS::Serverless::HttpApi":
       return "a1b2c3d4e5";
+    case "AWS::Serverless::HttpApi":
+      return "h6t7t8p9a0";
     case "AWS::Logs::LogGroup":
       return String(properties.LogGroupName ?? `${stackName}-${logicalId}-${suffix}`);
     case "AWS::CloudWatch::Alarm":

@@ -132,15 +132,19 @@ describe("the dashboard and alarms read the metrics the code emits", () => {
     const builtIn = metricUse(resolved).metrics.filter((m) => m.namespace.startsWith("AWS/"));
     expect(builtIn.length).toBeGreaterThan(5);
     const apiName = String(resolved.resources.Api.Properties.Name);
-    const expected: Record<string, Record<string, string>> = {
-      "AWS/Lambda": { FunctionName: resolved.refs.AuthorizerFunction },
-      "AWS/ApiGateway": { ApiName: apiName, Stage: resolved.parameters.StageName },
+    const expected = (m: MetricRef): Record<string, string> | undefined => {
+      if (m.namespace === "AWS/Lambda") return { FunctionName: resolved.refs.AuthorizerFunction };
+      if (m.namespace !== "AWS/ApiGateway") return undefined;
+      // REST APIs publish by name and stage, HTTP APIs by id.
+      return "ApiId" in m.dimensions ? { ApiId: resolved.refs.HttpApi } : { ApiName: apiName, Stage: resolved.parameters.StageName };
     };
+    const apiIdRefs = builtIn.filter((m) => "ApiId" in m.dimensions);
+    expect(apiIdRefs.length).toBeGreaterThanOrEqual(3);
     for (const m of builtIn) {
       const sets = awsMetricDimensionSets(db, m.namespace, m.metricName);
       expect({ metric: `${m.namespace}/${m.metricName}`, known: sets !== undefined }).toEqual({ metric: `${m.namespace}/${m.metricName}`, known: true });
       expect(sets).toContainEqual(Object.keys(m.dimensions).sort());
-      expect({ source: m.source, dimensions: m.dimensions }).toEqual({ source: m.source, dimensions: expected[m.namespace] });
+      expect({ source: m.source, dimensions: m.dimensions }).toEqual({ source: m.source, dimensions: expected(m) });
     }
     // And the spec check itself can fail.
     expect(awsMetricDimensionSets(db, "AWS/Lambda", "Throttles")).not.toContainEqual(["ApiName", "Stage"]);
@@ -195,7 +199,11 @@ describe("the dashboard", () => {
     expect(widgetsReading("AWS/Lambda", "Duration", "p99")).toHaveLength(1);
     for (const name of ["Errors", "Throttles", "ConcurrentExecutions"]) expect(widgetsReading("AWS/Lambda", name)).toHaveLength(1);
     for (const name of ["4XXError", "5XXError"]) expect(widgetsReading("AWS/ApiGateway", name, "Sum")).toHaveLength(1);
-    expect(widgetsReading("AWS/ApiGateway", "Latency", "p99")).toHaveLength(1);
+    expect(widgetsReading("AWS/ApiGateway", "Latency", "p99").map((m) => Object.keys(m.dimensions).sort())).toEqual([
+      ["ApiName", "Stage"],
+      ["ApiId"],
+    ]);
+    for (const name of ["4xx", "5xx"]) expect(widgetsReading("AWS/ApiGateway", name, "Sum")).toHaveLength(1);
   });
 
   it("shows the state of every alarm in the template and queries the authorizer's own log group", () => {
@@ -376,6 +384,31 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     expect(readEvent({ ...event, headers: { "X-Token": "Bearer a.b.c" }, multiValueHeaders: {} }).token).toBeInstanceOf(Error);
   });
 
+  it("offers the same function to an HTTP API as payload 2.0 simple responses, never cached", () => {
+    const http = (template.Resources.HttpApi.Properties!.Auth as JsonObject) as { DefaultAuthorizer: string; Authorizers: Record<string, JsonObject> };
+    const lambda = http.Authorizers[http.DefaultAuthorizer];
+    expect(lambda).toMatchObject({
+      FunctionArn: { "Fn::GetAtt": ["AuthorizerFunction", "Arn"] },
+      AuthorizerPayloadFormatVersion: "2.0",
+      EnableSimpleResponses: true,
+      EnableFunctionDefaultPermissions: true, // HTTP APIs get no invoke permission otherwise
+    });
+    const httpIdentity = lambda.Identity as JsonObject;
+    // A simple response answers one route only, and a cache keyed on the token would reuse it for
+    // every route (SAM takes only a literal TTL here, so it cannot follow AuthorizerCacheTtl).
+    expect(httpIdentity.ReauthorizeEvery).toBe(0);
+    expect(httpIdentity.Headers).toEqual(["Authorization"]);
+    const event = {
+      version: "2.0",
+      type: "REQUEST",
+      routeArn: "arn:aws:execute-api:eu-west-1:123456789012:h6t7t8p9a0/prod/GET/pets",
+      identitySource: ["Bearer a.b.c"],
+      headers: Object.fromEntries((httpIdentity.Headers as string[]).map((h) => [h.toLowerCase(), "Bearer a.b.c"])),
+      requestContext: { requestId: "r-2" },
+    };
+    expect(readEvent(event)).toMatchObject({ kind: "HTTP", token: "a.b.c" });
+  });
+
   it("caches answers for the TTL parameter: 300 s by default, 0 disables, at most 3600", () => {
     expect(identity.ReauthorizeEvery).toEqual({ Ref: "AuthorizerCacheTtl" });
     expect(template.Parameters.AuthorizerCacheTtl).toMatchObject({ Type: "Number", Default: 300, MinValue: 0, MaxValue: 3600 });
@@ -386,8 +419,10 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     expect(String(echo.InlineCode)).toContain("requestContext.authorizer");
     const events = echo.Events as Record<string, Json>;
     expect(Object.values(events)).toContainEqual({ Type: "Api", Properties: { RestApiId: "a1b2c3d4e5", Path: "/{proxy+}", Method: "ANY" } });
+    expect(Object.values(events)).toContainEqual({ Type: "HttpApi", Properties: { ApiId: "h6t7t8p9a0", Path: "/{proxy+}", Method: "ANY" } });
     const { outputs } = resolved();
     expect(outputs.ApiUrl).toBe("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/");
+    expect(outputs.HttpApiUrl).toBe("https://h6t7t8p9a0.execute-api.eu-west-1.amazonaws.com/prod/");
     expect(outputs.AuthorizerFunctionArn).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:/);
     expect(outputs.DashboardUrl).toBe(
       "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pets-auth-authorizer",
@@ -399,8 +434,14 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     const module = { exports: {} as { handler?: (e: unknown) => Promise<{ statusCode: number; body: string }> } };
     new Function("module", "exports", code)(module, module.exports);
     const context = { sub: "user-1", scope: "pets/read" };
-    const answer = await module.exports.handler!({ httpMethod: "GET", path: "/pets", requestContext: { authorizer: context } });
-    expect(answer.statusCode).toBe(200);
-    expect(JSON.parse(answer.body)).toEqual({ route: "GET /pets", authorizer: context });
+    const rest = await module.exports.handler!({ httpMethod: "GET", path: "/pets", requestContext: { authorizer: context } });
+    expect(rest.statusCode).toBe(200);
+    expect(JSON.parse(rest.body)).toEqual({ route: "GET /pets", authorizer: context });
+    const httpContext = { lambda: context };
+    const http = await module.exports.handler!({
+      version: "2.0",
+      requestContext: { http: { method: "DELETE", path: "/prod/pets/7" }, authorizer: httpContext },
+    });
+    expect(JSON.parse(http.body)).toEqual({ route: "DELETE /prod/pets/7", authorizer: httpContext });
   });
 });

@@ -92,6 +92,14 @@ describeSam(`template.yml against the AWS SAM schema (${SAM_SCHEMA_PATH})`, () =
     ((auth.Authorizers as JsonObject).JwtAuthorizer as JsonObject).FunctionPayloadType = "HEADER";
     expect(validate(badAuth).join("\n")).toMatch(/Api/);
   });
+
+  it("takes only a literal TTL for an HTTP API Lambda authorizer (why that variant does not follow AuthorizerCacheTtl)", () => {
+    const httpTtl = clone(loadTemplate());
+    const auth = httpTtl.Resources.HttpApi.Properties!.Auth as JsonObject;
+    const identity = ((auth.Authorizers as JsonObject).JwtAuthorizer as JsonObject).Identity as JsonObject;
+    identity.ReauthorizeEvery = { Ref: "AuthorizerCacheTtl" };
+    expect(validate(httpTtl)).toContain('/Resources/HttpApi/Properties/Auth/Authorizers/JwtAuthorizer/Identity/ReauthorizeEvery must be integer {"type":"integer"}');
+  });
 });
 
 describe("plain CloudFormation resources against the AWS resource specification (@aws-cdk/aws-service-spec)", () => {

@@ -1,0 +1,26 @@
+/**
+ * One cold start: load a bundle in this fresh process and answer one event, then exit at once.
+ *   node cold-runner.cjs <bundle.js> <event.json>
+ * The parent times the whole process (spawn → exit) against `node -e 0`; this process also reports,
+ * on fd 3, its own view: ms to load the bundle and ms to answer the first event.
+ */
+import { readFileSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { type Handler, lambdaContext, verdictOf } from "./lib";
+
+const [bundle, eventFile] = process.argv.slice(2);
+const event: unknown = JSON.parse(readFileSync(eventFile, "utf8"));
+const t0 = performance.now();
+const { handler } = createRequire(__filename)(resolve(bundle)) as { handler: Handler };
+const t1 = performance.now();
+handler(event, lambdaContext("cold-start"))
+  .then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  )
+  .then((outcome) => {
+    const t2 = performance.now();
+    writeSync(3, JSON.stringify({ loadMs: t1 - t0, firstAnswerMs: t2 - t1, sinceStartMs: t2, verdict: verdictOf(outcome) }));
+    process.exit(0);
+  });

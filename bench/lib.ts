@@ -1,0 +1,100 @@
+/**
+ * Shared by the benchmark's processes: statistics, the authorizer environment, Lambda-like
+ * contexts, sample events and the small protocol the child processes answer on.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Context } from "aws-lambda";
+
+export const REPO_ROOT = join(__dirname, "..", "..", "..");
+export const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
+export const BUILD_DIR = join(RESULTS_DIR, "build");
+export const EXAMPLE_RULES = join(REPO_ROOT, "access-rules.example.json");
+
+export interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+}
+
+export function stat(values: readonly number[]): Stat {
+  if (values.length === 0) throw new Error("no samples");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], rounds: sorted.length };
+}
+
+/** The sample events under events/, with the token and route filled in (as test/helpers/events.ts does). */
+export function eventTemplate(name: "token" | "request"): string {
+  return readFileSync(join(REPO_ROOT, "events", `${name}.json`), "utf8");
+}
+
+export function eventFor(template: string, kind: "token" | "request", token: string, route = "GET /pets"): Record<string, unknown> {
+  const event = JSON.parse(template.split("REPLACE_WITH_TOKEN").join(token)) as Record<string, unknown>;
+  const [method, path] = route.split(" ");
+  event.methodArn = String(event.methodArn).replace(/\/[A-Z*]+\/.*$/, `/${method}${path}`);
+  if (kind === "request") Object.assign(event, { httpMethod: method, path, resource: path });
+  return event;
+}
+
+/** A Lambda-like context, as the runtime passes one per invocation. */
+export function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: "jwt-authorizer-bench",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer-bench",
+    memoryLimitInMB: "256",
+    awsRequestId: requestId,
+    logGroupName: "/aws/lambda/jwt-authorizer-bench",
+    logStreamName: "bench",
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * The environment the shipped handler runs with in the bench: Cognito mode for the test pool,
+ * keys from the bench's JWKS server, the example access rules, tracing off (as outside Lambda or
+ * with POWERTOOLS_TRACE_ENABLED=false). Built from scratch so the caller's shell cannot change it.
+ */
+export function authorizerEnv(jwksUri: string, caFile: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    TZ: "UTC",
+    NODE_EXTRA_CA_CERTS: caFile,
+    USER_POOL_ID: "eu-west-1_TestPool1",
+    CLIENT_ID: "testclient123",
+    JWKS_URI: jwksUri,
+    ACCESS_RULES_FILE: EXAMPLE_RULES,
+    POWERTOOLS_SERVICE_NAME: "jwt-authorizer",
+    POWERTOOLS_METRICS_NAMESPACE: "JwtAuthorizer",
+    POWERTOOLS_TRACE_ENABLED: "false",
+    AWS_REGION: "eu-west-1",
+    AWS_LAMBDA_FUNCTION_NAME: "jwt-authorizer-bench",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+    // As Lambda sets it for on-demand environments: Powertools counts the first invocation as a cold start.
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    ...extra,
+  };
+}
+
+/** A handler as both bundles export it. */
+export type Handler = (event: unknown, context?: Context) => Promise<unknown>;
+
+/** What a REST answer (or throw) means to API Gateway, for checking that every scenario decided right. */
+export function verdictOf(result: { value?: unknown; error?: unknown }): "Allow" | "Deny" | "Unauthorized" | "Error" | "Other" {
+  if (result.error !== undefined) {
+    const message = (result.error as Error)?.message;
+    return message === "Unauthorized" ? "Unauthorized" : "Error";
+  }
+  const statements = (result.value as { policyDocument?: { Statement?: { Effect: string }[] } })?.policyDocument?.Statement;
+  if (!Array.isArray(statements)) return "Other";
+  if (statements.some((s) => s.Effect === "Deny")) return "Deny";
+  return statements.some((s) => s.Effect === "Allow") ? "Allow" : "Other";
+}

@@ -1,8 +1,9 @@
 import { assertStringArrayContainsString, assertStringArraysOverlap, assertStringEquals } from "aws-jwt-verify/assert";
 import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
-import { JwtInvalidAudienceError, JwtInvalidClaimError } from "aws-jwt-verify/error";
-import { SimpleFetcher } from "aws-jwt-verify/https";
-import { type JwksCache, type Jwks, SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
+import { JwksValidationError, JwtInvalidAudienceError, JwtInvalidClaimError, NonRetryableFetchError } from "aws-jwt-verify/error";
+import { type Fetcher, fetch as httpsFetch } from "aws-jwt-verify/https";
+import { assertIsJwks, type JwksCache, type Jwks, SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
+import { safeJsonParse } from "aws-jwt-verify/safe-json-parse";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
@@ -62,16 +63,58 @@ export class RedirectingJwksCache implements JwksCache {
   }
 }
 
+/** A key set is a few KB (Cognito's is ~1 KB); anything this large is a broken or hostile endpoint. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+
+/**
+ * aws-jwt-verify's JWKS parsing plus two refusals, so that a broken endpoint is our failure (500)
+ * and never replaces the cached keys: a body over MAX_JWKS_BYTES, and an empty key set (which would
+ * otherwise turn every valid token into a 401 until the next successful fetch).
+ */
+export function parseJwks(body: ArrayBuffer): Jwks {
+  if (body.byteLength > MAX_JWKS_BYTES) {
+    throw new JwksValidationError(`JWKS response is ${body.byteLength} bytes; more than ${MAX_JWKS_BYTES} is refused`);
+  }
+  let jwks: unknown;
+  try {
+    jwks = safeJsonParse(new TextDecoder("utf8", { fatal: true, ignoreBOM: true }).decode(body));
+  } catch (err) {
+    throw new JwksValidationError(`JWKS could not be parsed as JSON: ${(err as Error).message}`);
+  }
+  assertIsJwks(jwks as Parameters<typeof assertIsJwks>[0]);
+  const parsed = jwks as Jwks;
+  if (parsed.keys.length === 0) throw new JwksValidationError("JWKS has no keys");
+  return parsed;
+}
+
+/**
+ * aws-jwt-verify's fetch with its one immediate retry, but both attempts share one deadline of
+ * `timeoutMs`: SimpleFetcher gives each attempt the full timeout, doubling the worst-case wait.
+ */
+export class DeadlineFetcher implements Fetcher {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly options: Readonly<Record<string, unknown>> = {},
+  ) {}
+  async fetch(uri: string, requestOptions?: Record<string, unknown>, data?: ArrayBuffer): Promise<ArrayBuffer> {
+    const deadline = Date.now() + this.timeoutMs;
+    const attempt = (ms: number) =>
+      httpsFetch(uri, { ...this.options, ...requestOptions, timeout: ms, responseTimeout: ms }, data);
+    try {
+      return await attempt(this.timeoutMs);
+    } catch (err) {
+      const left = deadline - Date.now();
+      if (err instanceof NonRetryableFetchError || left < 1) throw err;
+      return attempt(left);
+    }
+  }
+}
+
 export function defaultJwksCache(config: Config, fetchOptions: Readonly<Record<string, unknown>> = {}): JwksCache {
   return new SimpleJwksCache({
-    fetcher: new SimpleFetcher({
-      defaultRequestOptions: {
-        timeout: config.jwksFetchTimeoutMs,
-        responseTimeout: config.jwksFetchTimeoutMs,
-        ...fetchOptions,
-      },
-    }),
+    fetcher: new DeadlineFetcher(config.jwksFetchTimeoutMs, fetchOptions),
     penaltyBox: new SimplePenaltyBox({ waitSeconds: config.jwksPenaltySeconds }),
+    jwksParser: parseJwks,
   });
 }
 

@@ -1,0 +1,213 @@
+/* Command line of the local tools; run through src/local/run.mjs (see package.json scripts). */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startIssuer } from "./issuer";
+import { projectRoot } from "./project";
+import { type MintOptions, startLocalStack } from "./stack";
+import { defaultStateDir, loadOrCreateState } from "./state";
+import { LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
+
+const TOKEN_OPTIONS = {
+  scope: { type: "string", multiple: true },
+  group: { type: "string", multiple: true },
+  expired: { type: "boolean" },
+  "expires-in": { type: "string" },
+  sub: { type: "string" },
+  "client-id": { type: "string" },
+  "token-use": { type: "string" },
+  claim: { type: "string", multiple: true },
+  "state-dir": { type: "string" },
+} as const;
+
+type TokenValues = { [K in keyof typeof TOKEN_OPTIONS]?: (typeof TOKEN_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof TOKEN_OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+
+const USAGE = `Usage (from the repository root):
+  npm start [-- --gateway-port 3000 --invoke-port 9000 --issuer-port 9443 --ttl 300 --quiet]
+      issuer + built handler behind the RIE invoke URL + API-Gateway-like gateway
+  npm run -s token [-- TOKEN OPTIONS]      print a token of the local issuer (only the token)
+  npm run -s events [-- --out DIR | --print token|request|http-api] [-- TOKEN OPTIONS]
+      fill events/*.json with a fresh token into .local/events/ (or print one to stdout)
+  node src/local/run.mjs issuer [--host 0.0.0.0 --port 9443]   the issuer alone (docker compose)
+
+TOKEN OPTIONS
+  --scope S         a scope (repeatable, or space/comma separated); default pets/read
+  --group G         a cognito:groups entry (repeatable)
+  --expired         a token that expired an hour ago
+  --expires-in N    lifetime in seconds (default 3600)
+  --sub ID          subject (default ${"0b0c0a1e-1111-4222-8333-444455556666"})
+  --client-id ID    client_id (aud for id tokens); default ${LOCAL_CLIENT_ID}
+  --token-use U     access (default) or id
+  --claim k=v       any other claim; v is parsed as JSON when it can be (repeatable)
+  --state-dir DIR   issuer state folder (default .local/)
+`;
+
+function mintOptions(values: TokenValues): MintOptions {
+  const split = (list: string[] | undefined) => list?.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== "");
+  const opts: MintOptions = {};
+  if (values.scope) opts.scopes = split(values.scope);
+  if (values.group) opts.groups = split(values.group);
+  if (values.expired) opts.expired = true;
+  if (values["expires-in"] !== undefined) {
+    if (!/^\d+$/.test(values["expires-in"])) throw new Error(`--expires-in must be a whole number of seconds, got "${values["expires-in"]}"`);
+    opts.expiresInSeconds = Number(values["expires-in"]);
+  }
+  if (values.sub) opts.sub = values.sub;
+  if (values["client-id"]) opts.clientId = values["client-id"];
+  const use = values["token-use"];
+  if (use !== undefined) {
+    if (use !== "access" && use !== "id") throw new Error(`--token-use must be access or id, got "${use}"`);
+    opts.tokenUse = use;
+  }
+  for (const claim of values.claim ?? []) {
+    const eq = claim.indexOf("=");
+    if (eq <= 0) throw new Error(`--claim must be key=value, got "${claim}"`);
+    const raw = claim.slice(eq + 1);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = raw;
+    }
+    opts.claims = { ...opts.claims, [claim.slice(0, eq)]: parsed };
+  }
+  return opts;
+}
+
+const stateDirOf = (values: { "state-dir"?: string }) => (values["state-dir"] ? resolve(values["state-dir"]) : defaultStateDir());
+
+async function token(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: TOKEN_OPTIONS, strict: true });
+  const state = await loadOrCreateState(stateDirOf(values));
+  process.stdout.write(`${mintToken(state.signingKey, mintOptions(values))}\n`);
+  return 0;
+}
+
+const EVENT_FILES = { token: "token.json", request: "request.json", "http-api": "http-api.json" } as const;
+export const TOKEN_PLACEHOLDER = "REPLACE_WITH_TOKEN";
+
+async function events(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { ...TOKEN_OPTIONS, out: { type: "string" }, print: { type: "string" } },
+    strict: true,
+  });
+  const state = await loadOrCreateState(stateDirOf(values));
+  const jwt = mintToken(state.signingKey, mintOptions(values));
+  const root = projectRoot();
+  const fill = (name: keyof typeof EVENT_FILES) =>
+    readFileSync(join(root, "events", EVENT_FILES[name]), "utf8").split(TOKEN_PLACEHOLDER).join(jwt);
+  if (values.print !== undefined) {
+    if (!(values.print in EVENT_FILES)) throw new Error(`--print must be one of ${Object.keys(EVENT_FILES).join(", ")}`);
+    process.stdout.write(fill(values.print as keyof typeof EVENT_FILES));
+    return 0;
+  }
+  const out = resolve(values.out ?? join(state.dir, "events"));
+  mkdirSync(out, { recursive: true });
+  for (const name of Object.keys(EVENT_FILES) as (keyof typeof EVENT_FILES)[]) {
+    const file = join(out, EVENT_FILES[name]);
+    writeFileSync(file, fill(name));
+    process.stdout.write(`${relative(process.cwd(), file) || file}\n`);
+  }
+  return 0;
+}
+
+const portOf = (raw: string | undefined, fallback: number, name: string): number => {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new Error(`--${name} must be a port number, got "${raw}"`);
+  return Number(raw);
+};
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => resolve(signal);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      host: { type: "string" },
+      "gateway-port": { type: "string" },
+      "invoke-port": { type: "string" },
+      "issuer-port": { type: "string" },
+      ttl: { type: "string" },
+      quiet: { type: "boolean" },
+      "state-dir": { type: "string" },
+    },
+    strict: true,
+  });
+  const ttl = values.ttl === undefined ? 300 : Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new Error(`--ttl must be 0..3600 seconds, got "${values.ttl}"`);
+  const stack = await startLocalStack({
+    host: values.host ?? "127.0.0.1",
+    issuerPort: portOf(values["issuer-port"], 9443, "issuer-port"),
+    invokePort: portOf(values["invoke-port"], 9000, "invoke-port"),
+    gatewayPort: portOf(values["gateway-port"], 3000, "gateway-port"),
+    cacheTtlSeconds: ttl,
+    stateDir: stateDirOf(values),
+    authorizerLogs: values.quiet ? "ignore" : "inherit",
+    reportLines: !values.quiet,
+    authorizerEnv: values.quiet ? {} : { POWERTOOLS_DEV: "true" },
+  });
+  const gatewayPort = new URL(stack.gatewayUrl).port;
+  const cwdRelative = (p: string) => relative(process.cwd(), p) || p;
+  process.stdout.write(
+    [
+      "",
+      "Local stack is up (Ctrl-C stops it):",
+      `  issuer      ${stack.issuerUrl}/.well-known/jwks.json   (CA: ${cwdRelative(stack.caFile)})`,
+      `  authorizer  ${stack.invokeUrl}`,
+      `              Cognito pool ${LOCAL_USER_POOL_ID}, client ${LOCAL_CLIENT_ID}, iss ${LOCAL_ISSUER}`,
+      `  gateway     ${stack.gatewayUrl}   (REST API, REQUEST authorizer on Authorization, cache TTL ${ttl} s)`,
+      "",
+      "Try:",
+      `  curl -i -H "Authorization: Bearer $(npm run -s token)" http://localhost:${gatewayPort}/pets`,
+      "",
+    ].join("\n") + "\n",
+  );
+  const signal = await untilSignal();
+  process.stdout.write(`\n${signal}: stopping…\n`);
+  await stack.close();
+  return 0;
+}
+
+async function issuer(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { host: { type: "string" }, port: { type: "string" }, "state-dir": { type: "string" } },
+    strict: true,
+  });
+  const state = await loadOrCreateState(stateDirOf(values));
+  const server = await startIssuer({ state, host: values.host ?? "127.0.0.1", port: portOf(values.port, 9443, "port") });
+  process.stdout.write(`local issuer on ${server.url} (iss ${LOCAL_ISSUER}); CA ${state.caFile}\n`);
+  await untilSignal();
+  await server.close();
+  return 0;
+}
+
+/** Entry point: returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case "start":
+        return await start(args);
+      case "token":
+        return await token(args);
+      case "events":
+        return await events(args);
+      case "issuer":
+        return await issuer(args);
+      default:
+        process.stderr.write(USAGE);
+        return command === undefined || command === "help" || command === "--help" ? 0 : 2;
+    }
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${command === "start" ? "" : USAGE}`);
+    return 1;
+  }
+}

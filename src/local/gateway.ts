@@ -1,0 +1,302 @@
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { arnMatches } from "../arn";
+import { closeServer, listen, origin, readBody, sendJson } from "./http-util";
+
+/** The local API's coordinates: every method ARN the gateway builds starts with this. */
+export const LOCAL_API = { region: "eu-west-1", accountId: "123456789012", apiId: "localapi", stage: "local" } as const;
+
+export type AuthorizerType = "REQUEST" | "TOKEN";
+
+export interface GatewayOptions {
+  /** The authorizer's invoke URL (the RIE path of the invoke server, or of a Docker container). */
+  readonly invokeUrl: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** API Gateway's authorizer result TTL: 300 by default, at most 3600, 0 = no caching. */
+  readonly cacheTtlSeconds?: number;
+  /** REQUEST (identity source: the Authorization header, the default) or TOKEN. */
+  readonly authorizerType?: AuthorizerType;
+  readonly clock?: () => number;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  /** Authorizer calls this gateway has made (cache misses). */
+  authorizerCalls(): number;
+  /** Requests answered from the cache. */
+  cacheHits(): number;
+  clearCache(): void;
+  close(): Promise<void>;
+}
+
+interface Statement {
+  readonly effect: "Allow" | "Deny";
+  readonly resources: readonly string[];
+}
+
+/** A valid authorizer answer, as API Gateway keeps it in its cache. */
+export interface CachedPolicy {
+  readonly principalId: string;
+  readonly statements: readonly Statement[];
+  readonly context: Readonly<Record<string, string | number | boolean>>;
+}
+
+type AuthorizerResult =
+  | { kind: "policy"; policy: CachedPolicy }
+  | { kind: "unauthorized" }
+  | { kind: "error"; why: string };
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+/**
+ * Validates an authorizer's REST answer the way API Gateway does; anything it would reject as an
+ * invalid response (→ 500) returns a reason instead of a policy.
+ */
+export function parsePolicy(body: unknown): CachedPolicy | string {
+  if (typeof body !== "object" || body === null) return "response is not a JSON object";
+  const { principalId, policyDocument, context } = body as Record<string, unknown>;
+  if (typeof principalId !== "string" || principalId === "") return "principalId missing";
+  if (typeof policyDocument !== "object" || policyDocument === null) return "policyDocument missing";
+  const raw = (policyDocument as Record<string, unknown>).Statement;
+  if (!Array.isArray(raw)) return "policyDocument.Statement is not a list";
+  const statements: Statement[] = [];
+  for (const s of raw as Record<string, unknown>[]) {
+    if (s?.Effect !== "Allow" && s?.Effect !== "Deny") return "statement Effect must be Allow or Deny";
+    const actions = asList(s.Action);
+    if (!actions.every((a) => typeof a === "string")) return "statement Action must be strings";
+    const resources = asList(s.Resource);
+    if (!resources.every((r) => typeof r === "string")) return "statement Resource must be strings";
+    if (!actions.some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*")) continue;
+    statements.push({ effect: s.Effect, resources: resources as string[] });
+  }
+  const ctx: Record<string, string | number | boolean> = {};
+  if (context !== undefined && context !== null) {
+    if (typeof context !== "object" || Array.isArray(context)) return "context is not an object";
+    for (const [k, v] of Object.entries(context)) {
+      // API Gateway answers 500 when a context value is an object or an array.
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") return `context.${k} is not a string, number or boolean`;
+      ctx[k] = v;
+    }
+  }
+  return { principalId, statements, context: ctx };
+}
+
+/** API Gateway's policy evaluation: an explicit Deny wins, then any Allow, else denied. */
+export function evaluatePolicy(policy: CachedPolicy, methodArn: string): "Allow" | "ExplicitDeny" | "ImplicitDeny" {
+  const matches = (s: Statement) => s.resources.some((r) => arnMatches(r, methodArn));
+  if (policy.statements.some((s) => s.effect === "Deny" && matches(s))) return "ExplicitDeny";
+  if (policy.statements.some((s) => s.effect === "Allow" && matches(s))) return "Allow";
+  return "ImplicitDeny";
+}
+
+export function methodArnFor(method: string, path: string): string {
+  const { region, accountId, apiId, stage } = LOCAL_API;
+  return `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${method}/${path.replace(/^\//, "")}`;
+}
+
+function headerMaps(req: IncomingMessage): { headers: Record<string, string>; multi: Record<string, string[]> } {
+  const headers: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    const value = req.rawHeaders[i + 1];
+    headers[name] = value;
+    (multi[name] ??= []).push(value);
+  }
+  return { headers, multi };
+}
+
+/** The REST REQUEST authorizer event API Gateway would send for this request. */
+export function requestEvent(req: IncomingMessage, url: URL, requestId: string): Record<string, unknown> {
+  const method = req.method ?? "GET";
+  const { headers, multi } = headerMaps(req);
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    type: "REQUEST",
+    methodArn: methodArnFor(method, url.pathname),
+    resource: url.pathname,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: multi,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      resourcePath: url.pathname,
+      httpMethod: method,
+      path: `/${LOCAL_API.stage}${url.pathname}`,
+      accountId: LOCAL_API.accountId,
+      stage: LOCAL_API.stage,
+      requestId,
+      identity: { sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? "" },
+      apiId: LOCAL_API.apiId,
+    },
+  };
+}
+
+const MESSAGES = {
+  unauthorized: { message: "Unauthorized" },
+  explicitDeny: { message: "User is not authorized to access this resource with an explicit deny" },
+  implicitDeny: { message: "User is not authorized to access this resource" },
+  error: { message: null },
+} as const;
+
+/**
+ * A small stand-in for API Gateway (REST API) in front of a sample backend: it takes the
+ * Authorization header, invokes the Lambda authorizer through its invoke URL, evaluates the
+ * returned policy against the request's method ARN, caches the answer for the TTL keyed by the
+ * identity source (the Authorization header value), and answers 401 / 403 / 500 or forwards to a
+ * backend that echoes what the authorizer said (200).
+ *
+ * Like API Gateway: a missing identity source is a 401 without calling the authorizer; a thrown
+ * "Unauthorized" is a 401 and not cached; any other thrown error or an invalid answer is a 500;
+ * a policy (Allow or Deny) is cached and evaluated against every later method of the API.
+ */
+export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
+  const ttlMs = Math.min(options.cacheTtlSeconds ?? 300, 3600) * 1000;
+  const clock = options.clock ?? Date.now;
+  const type = options.authorizerType ?? "REQUEST";
+  const invokeUrl = new URL(options.invokeUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const cache = new Map<string, { policy: CachedPolicy; expires: number }>();
+  const inflight = new Map<string, Promise<AuthorizerResult>>();
+  let calls = 0;
+  let hits = 0;
+
+  const callAuthorizer = (event: Record<string, unknown>): Promise<AuthorizerResult> =>
+    new Promise((resolve) => {
+      calls += 1;
+      const payload = JSON.stringify(event);
+      const req = request(
+        invokeUrl,
+        { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            if (res.statusCode !== 200) return resolve({ kind: "error", why: `invoke answered ${res.statusCode}` });
+            let body: unknown;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              return resolve({ kind: "error", why: `invoke answered non-JSON: ${text.slice(0, 80)}` });
+            }
+            const fnError = res.headers["x-amz-function-error"] !== undefined;
+            if (fnError || (typeof body === "object" && body !== null && "errorMessage" in body)) {
+              const message = (body as { errorMessage?: unknown }).errorMessage;
+              return resolve(message === "Unauthorized" ? { kind: "unauthorized" } : { kind: "error", why: `authorizer threw "${String(message)}"` });
+            }
+            const policy = parsePolicy(body);
+            resolve(typeof policy === "string" ? { kind: "error", why: policy } : { kind: "policy", policy });
+          });
+          res.on("error", (err) => resolve({ kind: "error", why: err.message }));
+        },
+      );
+      req.on("error", (err) => resolve({ kind: "error", why: `invoke failed: ${err.message}` }));
+      req.end(payload);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const method = req.method ?? "GET";
+    const methodArn = methodArnFor(method, url.pathname);
+    const base = { "x-amzn-requestid": requestId };
+    await readBody(req, 1024 * 1024);
+
+    const identity = req.headers.authorization;
+    if (identity === undefined || identity.trim() === "") {
+      sendJson(res, 401, MESSAGES.unauthorized, { ...base, "x-amzn-errortype": "UnauthorizedException" });
+      return;
+    }
+    const now = clock();
+    let cached = ttlMs > 0 ? cache.get(identity) : undefined;
+    if (cached && cached.expires <= now) {
+      cache.delete(identity);
+      cached = undefined;
+    }
+    let policy: CachedPolicy;
+    if (cached) {
+      hits += 1;
+      policy = cached.policy;
+    } else {
+      const event =
+        type === "TOKEN" ? { type: "TOKEN", authorizationToken: identity, methodArn } : requestEvent(req, url, requestId);
+      // Concurrent first requests with one identity share a single authorizer call (a local
+      // simplification that makes "one call per identity per TTL" exact under load).
+      let call = ttlMs > 0 ? inflight.get(identity) : undefined;
+      if (!call) {
+        call = callAuthorizer(event);
+        if (ttlMs > 0) {
+          inflight.set(identity, call);
+          void call.finally(() => inflight.delete(identity));
+        }
+      }
+      const result = await call;
+      if (result.kind === "unauthorized") {
+        sendJson(res, 401, MESSAGES.unauthorized, { ...base, "x-amzn-errortype": "UnauthorizedException" });
+        return;
+      }
+      if (result.kind === "error") {
+        sendJson(res, 500, MESSAGES.error, {
+          ...base,
+          "x-amzn-errortype": "AuthorizerConfigurationException",
+          "x-local-gateway-error": result.why.replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
+        });
+        return;
+      }
+      policy = result.policy;
+      if (ttlMs > 0 && !cache.has(identity)) cache.set(identity, { policy, expires: now + ttlMs });
+    }
+    const cacheHeader = { ...base, "x-local-authorizer-cache": cached ? "hit" : "miss" };
+    const verdict = evaluatePolicy(policy, methodArn);
+    if (verdict !== "Allow") {
+      sendJson(res, 403, verdict === "ExplicitDeny" ? MESSAGES.explicitDeny : MESSAGES.implicitDeny, {
+        ...cacheHeader,
+        "x-amzn-errortype": "AccessDeniedException",
+      });
+      return;
+    }
+    // The sample backend: echoes what a Lambda proxy integration would see in requestContext.authorizer.
+    sendJson(
+      res,
+      200,
+      {
+        message: `Hello from the sample backend: ${method} ${url.pathname} was allowed`,
+        route: `${method} ${url.pathname}`,
+        methodArn,
+        authorizer: { principalId: policy.principalId, ...policy.context },
+      },
+      cacheHeader,
+    );
+  };
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) sendJson(res, 500, { message: null }, { "x-local-gateway-error": err.message.slice(0, 200) });
+      else res.destroy();
+    });
+  });
+  const host = options.host ?? "127.0.0.1";
+  const port = await listen(server, host, options.port ?? 0);
+  return {
+    url: origin("http", host, port),
+    authorizerCalls: () => calls,
+    cacheHits: () => hits,
+    clearCache: () => cache.clear(),
+    close: async () => {
+      await closeServer(server);
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import selfsigned from "selfsigned";
+import { type SigningKey, signingKeyFrom } from "./tokens";
+
+/**
+ * The local issuer's persistent state, kept in a git-ignored folder (default `.local/`) so tokens
+ * minted before a restart still verify after it:
+ *   <stateDir>/issuer/state.json   signing key + CA + server certificate (private, mode 0600)
+ *   <stateDir>/ca/ca.pem           the CA certificate alone: NODE_EXTRA_CA_CERTS, curl --cacert
+ */
+export interface LocalState {
+  readonly dir: string;
+  readonly signingKey: SigningKey;
+  readonly tls: { readonly caCert: string; readonly key: string; readonly cert: string };
+  /** Absolute path of the CA certificate file. */
+  readonly caFile: string;
+}
+
+/** Names the server certificate must carry: the host, compose's service name, loopback literals. */
+export const SERVER_NAMES = ["localhost", "issuer"] as const;
+export const SERVER_IPS = ["127.0.0.1", "::1"] as const;
+
+interface StoredState {
+  readonly version: 1;
+  readonly signingKeyPem: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export function defaultStateDir(cwd = process.cwd()): string {
+  return resolve(cwd, ".local");
+}
+
+async function generateTls(): Promise<Pick<StoredState, "caCert" | "caKey" | "serverCert" | "serverKey">> {
+  const now = Date.now();
+  const ca = await selfsigned.generate([{ name: "commonName", value: "jwt-authorizer local development CA" }], {
+    algorithm: "sha256",
+    keyType: "ec",
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 3 * 365 * DAY_MS),
+    extensions: [
+      { name: "basicConstraints", cA: true, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    ],
+  });
+  const server = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
+    algorithm: "sha256",
+    keyType: "ec",
+    notBeforeDate: new Date(now - DAY_MS),
+    notAfterDate: new Date(now + 365 * DAY_MS),
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      {
+        name: "subjectAltName",
+        altNames: [
+          ...SERVER_NAMES.map((value) => ({ type: 2 as const, value })),
+          ...SERVER_IPS.map((ip) => ({ type: 7 as const, ip })),
+        ],
+      },
+      { name: "extKeyUsage", serverAuth: true },
+    ],
+  });
+  return { caCert: ca.cert, caKey: ca.private, serverCert: server.cert, serverKey: server.private };
+}
+
+/** Still usable: parses, valid for at least another day, and names every host it must. */
+function usable(stored: StoredState): boolean {
+  try {
+    createPrivateKey(stored.signingKeyPem);
+    const cert = new X509Certificate(stored.serverCert);
+    if (new Date(cert.validTo).getTime() < Date.now() + DAY_MS) return false;
+    if (!cert.verify(new X509Certificate(stored.caCert).publicKey)) return false;
+    const san = cert.subjectAltName ?? "";
+    return SERVER_NAMES.every((n) => san.includes(`DNS:${n}`)) && san.includes("IP Address:127.0.0.1");
+  } catch {
+    return false;
+  }
+}
+
+function validKeyPem(stored: StoredState | undefined): string | undefined {
+  if (!stored) return undefined;
+  try {
+    createPrivateKey(stored.signingKeyPem);
+    return stored.signingKeyPem;
+  } catch {
+    return undefined;
+  }
+}
+
+const newKeyPem = (): string =>
+  generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "pem", type: "pkcs8" }) as string;
+
+function read(file: string): StoredState | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as StoredState;
+    return parsed.version === 1 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `text` to `file` atomically; with `exclusive`, only if no file is there yet (false if one was). */
+function writeAtomic(file: string, text: string, mode: number, exclusive: boolean): boolean {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  try {
+    if (!exclusive) {
+      renameSync(tmp, file);
+      return true;
+    }
+    try {
+      linkSync(tmp, file); // fails with EEXIST when another process won the race
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw err;
+    }
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Loads the issuer state from `stateDir`, creating it on first use. Safe when several processes
+ * (`npm start`, `npm run token`, parallel tests) start at once: exactly one creation wins and
+ * everyone uses the winner's keys.
+ */
+export async function loadOrCreateState(stateDir = defaultStateDir()): Promise<LocalState> {
+  const dir = resolve(stateDir);
+  const stateFile = join(dir, "issuer", "state.json");
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, "issuer"), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, "ca"), { recursive: true });
+
+  let stored = read(stateFile);
+  if (!stored || !usable(stored)) {
+    const signingKeyPem = validKeyPem(stored) ?? newKeyPem();
+    const fresh: StoredState = { version: 1, signingKeyPem, ...(await generateTls()) };
+    const text = `${JSON.stringify(fresh, null, 2)}\n`;
+    // A missing file is claimed exclusively; an unusable one (expired certificate) is replaced.
+    if (stored === undefined && !existsSync(stateFile)) {
+      if (!writeAtomic(stateFile, text, 0o600, true)) stored = read(stateFile);
+      else stored = fresh;
+    } else {
+      writeAtomic(stateFile, text, 0o600, false);
+      stored = fresh;
+    }
+    if (!stored) throw new Error(`cannot read the local issuer state at ${stateFile}`);
+  }
+
+  const caFile = join(dir, "ca", "ca.pem");
+  let current: string | undefined;
+  try {
+    current = readFileSync(caFile, "utf8");
+  } catch {
+    current = undefined;
+  }
+  if (current !== stored.caCert) writeAtomic(caFile, stored.caCert, 0o644, false);
+
+  return {
+    dir,
+    signingKey: signingKeyFrom(createPrivateKey(stored.signingKeyPem)),
+    tls: { caCert: stored.caCert, key: stored.serverKey, cert: stored.serverCert },
+    caFile,
+  };
+}

@@ -16,4 +16,9 @@ export default tseslint.config(
     ignores: ["src/local/**"],
     rules: { "no-console": "error" },
   },
+  {
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs" },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

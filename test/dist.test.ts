@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { DECISIONS } from "../src/errors";
+import { INTERNAL_ERROR, UNAUTHORIZED } from "../src/handler";
+import type { PolicyResponse } from "../src/response";
+import { emittedMetrics } from "./helpers/capture";
+import { startDist, type DistProcess } from "./helpers/dist";
+import { eventFor, STAGE_PREFIX } from "./helpers/events";
+import { startJwksServer, type JwksServer } from "./helpers/jwks-server";
+import { cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "./helpers/keys";
+
+/** The artifact that ships: dist/index.js in its own Node process, trusting the test CA the way a deployment would. */
+let server: JwksServer;
+let key: TestKey;
+let dist: DistProcess;
+
+beforeAll(async () => {
+  key = generateKey("dist-key");
+  server = await startJwksServer([key.jwk]);
+  dist = await startDist({
+    USER_POOL_ID: TEST_POOL_ID,
+    CLIENT_ID: TEST_CLIENT_ID,
+    JWKS_URI: server.jwksUri,
+    ACCESS_RULES_FILE: join(__dirname, "..", "access-rules.example.json"),
+    NODE_EXTRA_CA_CERTS: server.tls.caFile,
+    POWERTOOLS_SERVICE_NAME: "dist-under-test",
+    POWERTOOLS_METRICS_NAMESPACE: "DistTest",
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+  });
+});
+afterAll(async () => {
+  await dist?.close();
+  await server?.close();
+});
+
+const token = (claims: Record<string, unknown> = {}) => signJwt(cognitoAccessClaims(claims), key);
+
+it("answers Allow, Deny, 401 and 500 like the in-process handler", async () => {
+  const allow = await dist.invoke(eventFor("request", token(), "GET /pets/7"));
+  expect(allow.error).toBeUndefined();
+  expect((allow.result as PolicyResponse).policyDocument.Statement[0]).toEqual({
+    Action: "execute-api:Invoke",
+    Effect: "Allow",
+    Resource: [`${STAGE_PREFIX}/GET/pets`, `${STAGE_PREFIX}/GET/pets/*`],
+  });
+
+  const deny = await dist.invoke(eventFor("token", token(), "POST /pets"));
+  expect((deny.result as PolicyResponse).policyDocument.Statement.map((s) => s.Effect)).toEqual(["Allow", "Deny"]);
+
+  const expired = await dist.invoke(eventFor("http-api", token({ exp: nowSeconds() - 1 })));
+  expect(expired.error).toEqual({ message: UNAUTHORIZED, type: "Error" });
+
+  const malformed = await dist.invoke({ type: "REQUEST", headers: {} });
+  expect(malformed.error).toEqual({ message: INTERNAL_ERROR, type: "Error" });
+});
+
+it("fetched the key set once, at init, and writes EMF and decision logs to stdout", async () => {
+  expect(server.requests).toBe(1);
+  const lines = dist.output();
+  const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const metrics = emittedMetrics(records);
+  expect(Object.fromEntries(DECISIONS.map((d) => [d, metrics[d]?.value ?? 0]))).toEqual({ Allow: 1, Deny: 1, Expired: 1, Invalid: 0, Error: 1 });
+  expect(metrics.ColdStart?.value).toBe(1);
+  const decisions = records.filter((r) => r.message === "decision");
+  expect(decisions.map((d) => d.reason)).toEqual([undefined, undefined, "JwtExpiredError", "MalformedEventError"]);
+  expect(decisions[0]).toMatchObject({ service: "dist-under-test", function_name: "jwt-authorizer-dist", cold_start: true });
+});

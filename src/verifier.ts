@@ -8,7 +8,7 @@ import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import type { Config, CognitoIssuerConfig, OidcIssuerConfig } from "./config";
-import { UnknownIssuerError } from "./errors";
+import { registerErrorNames, UnknownIssuerError } from "./errors";
 
 /** Verifies a JWT against the configured issuers; rejects with aws-jwt-verify's error tree or ours. */
 export interface TokenVerifier {
@@ -120,6 +120,7 @@ export function defaultJwksCache(config: Config, fetchOptions: Readonly<Record<s
 
 /** A claim this authorizer requires that aws-jwt-verify leaves optional (exp, iat, token_use for OIDC). */
 export class RequiredClaimError extends JwtInvalidClaimError {}
+registerErrorNames({ RequiredClaimError });
 
 type ClaimCheck = (props: { header: JwtHeader; payload: JwtPayload }) => void;
 

@@ -127,6 +127,8 @@ export interface Harness {
   readonly attacker: TestKey;
   readonly env: Env;
   readonly handler: AuthorizerHandler;
+  /** The key-set prefetch started at init. */
+  readonly ready: Promise<unknown>;
   readonly output: CapturedOutput;
   readonly secrets: SecretRegistry;
   /** Signs with `key` and registers the token as a secret. */
@@ -142,6 +144,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string | undefined>;
   /** Overrides the whole environment: (jwksUri, serverUrl) → env. */
   readonly envFor?: (jwks: JwksServer) => Record<string, string | undefined>;
+  /** Runs after the JWKS server starts and before initialize() (e.g. to break the server for a cold start). */
+  readonly beforeInit?: (jwks: JwksServer) => void;
   /** Skip awaiting the key-set prefetch. */
   readonly noHydrateWait?: boolean;
   /** Existing capture to share between several harnesses of one file. */
@@ -166,6 +170,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ACCESS_RULES_FILE: EXAMPLE_RULES,
       };
   const env: Env = { ...base, ...options.env };
+  options.beforeInit?.(jwks);
   const ownOutput = !options.output;
   const output = options.output ?? captureOutput();
   const deps = initialize(env, createObservability(env), { fetchOptions: { ca: jwks.tls.caCert } });
@@ -179,6 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     attacker,
     env,
     handler,
+    ready: deps.ready,
     output,
     secrets,
     sign: (payload, key, header) => secrets.token(signJwt(payload, key, header)),
@@ -207,7 +213,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       if (ownOutput) output.stop();
-      await jwks.close();
+      await jwks.close().catch(() => undefined);
     },
   };
 }

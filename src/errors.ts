@@ -1,3 +1,4 @@
+import * as jwtErrors from "aws-jwt-verify/error";
 import {
   FetchError,
   JwkValidationError,
@@ -70,8 +71,22 @@ export function classifyFailure(err: unknown): Exclude<Decision, "Allow" | "Deny
   return "Error";
 }
 
+/**
+ * Error classes by their source names. The bundle is minified without keepNames (it would cost
+ * ~13 KB of bundle), so `constructor.name` is only reliable for built-ins; every class a decision
+ * can name is registered here instead. Export names survive minification.
+ */
+const ERROR_NAMES = new Map<unknown, string>();
+
+/** Registers error classes under their export names, e.g. `registerErrorNames({ MyError })`. */
+export function registerErrorNames(classes: Readonly<Record<string, unknown>>): void {
+  for (const [name, cls] of Object.entries(classes)) if (typeof cls === "function") ERROR_NAMES.set(cls, name);
+}
+registerErrorNames(jwtErrors);
+registerErrorNames({ MissingTokenError, UnknownIssuerError, ClaimShapeError, MalformedEventError, ConfigError });
+
 /** A short, non-secret name for the failure: the error's class name. */
 export function reasonOf(err: unknown): string {
-  if (err instanceof Error) return err.constructor.name || err.name;
+  if (err instanceof Error) return ERROR_NAMES.get(err.constructor) ?? (err.constructor.name || err.name);
   return typeof err;
 }

@@ -1,0 +1,29 @@
+// Child-process driver for the built bundle, closer to the Lambda runtime than a plain require:
+// module-scope init runs under this process's env (as at a cold start), and before each invocation
+// the runtime's per-invocation _X_AMZN_TRACE_ID is set, so the Powertools Tracer / aws-xray-sdk
+// emits real subsegments to AWS_XRAY_DAEMON_ADDRESS.
+"use strict";
+const { handler } = require(process.argv[2]);
+
+let invocation = 0;
+process.on("message", async ({ id, event, traceId }) => {
+  invocation += 1;
+  if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME || "jwt-authorizer",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer",
+    memoryLimitInMB: "256",
+    awsRequestId: `security-request-${invocation}`,
+    logGroupName: "/aws/lambda/jwt-authorizer",
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => 5000,
+  };
+  try {
+    const result = await handler(event, context);
+    process.send({ id, result });
+  } catch (err) {
+    process.send({ id, error: { message: err.message, type: err.constructor.name, keys: Object.keys(err) } });
+  }
+});
+process.send({ ready: true });

@@ -1,0 +1,95 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const DIST = join(__dirname, "..", "..", "..", "dist", "index.js");
+
+export interface LambdaResult {
+  readonly result?: unknown;
+  readonly error?: { message: string; type: string; keys: string[] };
+}
+
+export interface LambdaProcess {
+  invoke(event: unknown): Promise<LambdaResult>;
+  /** Every stdout/stderr line so far. */
+  output(): string[];
+  close(): Promise<void>;
+}
+
+/** A fresh X-Ray trace header, as the Lambda runtime sets it per invocation. */
+export function traceHeader(): string {
+  const root = `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+  return `Root=${root};Parent=${randomBytes(8).toString("hex")};Sampled=1`;
+}
+
+/** Starts dist/index.js under lambda-driver.cjs with exactly `env` (plus PATH). */
+export async function startLambda(env: Record<string, string>): Promise<LambdaProcess> {
+  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
+  const child: ChildProcess = fork(join(__dirname, "lambda-driver.cjs"), [DIST], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  const chunks: string[] = [];
+  child.stdout?.on("data", (d: Buffer) => chunks.push(d.toString("utf8")));
+  child.stderr?.on("data", (d: Buffer) => chunks.push(d.toString("utf8")));
+  const pending = new Map<number, (r: LambdaResult) => void>();
+  let nextId = 0;
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`lambda process exited with ${code}: ${chunks.join("")}`)));
+    child.on("message", (msg: { ready?: boolean; id?: number } & LambdaResult) => {
+      if (msg.ready) return resolve();
+      const done = pending.get(msg.id ?? -1);
+      pending.delete(msg.id ?? -1);
+      done?.(msg);
+    });
+  });
+  return {
+    invoke(event) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        child.send({ id, event, traceId: traceHeader() });
+      });
+    },
+    output: () => chunks.join("").split("\n").filter((l) => l.trim() !== ""),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill();
+      }),
+  };
+}
+
+/** A UDP "X-Ray daemon" on 127.0.0.1 that keeps every datagram. */
+export interface TraceSink {
+  readonly address: string;
+  readonly datagrams: string[];
+  /** The segment documents (the JSON after the `{"format":"json","version":1}` header line). */
+  documents(): Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startTraceSink(): Promise<TraceSink> {
+  const socket: Socket = createSocket("udp4");
+  const datagrams: string[] = [];
+  socket.on("message", (msg) => datagrams.push(msg.toString("utf8")));
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address();
+  return {
+    address: `127.0.0.1:${port}`,
+    datagrams,
+    documents: () =>
+      datagrams.flatMap((d) => {
+        const body = d.split("\n").slice(1).join("\n");
+        try {
+          return [JSON.parse(body) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}

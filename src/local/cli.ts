@@ -151,7 +151,7 @@ async function start(args: string[]): Promise<number> {
     stateDir: stateDirOf(values),
     authorizerLogs: values.quiet ? "ignore" : "inherit",
     reportLines: !values.quiet,
-    authorizerEnv: values.quiet ? {} : { POWERTOOLS_DEV: "true" },
+    authorizerEnv: values.quiet ? {} : { POWERTOOLS_DEV: "true", POWERTOOLS_METRICS_DISABLED: "false" },
   });
   const gatewayPort = new URL(stack.gatewayUrl).port;
   const cwdRelative = (p: string) => relative(process.cwd(), p) || p;

@@ -1,0 +1,168 @@
+/**
+ * The no-Docker local stack, driven with real HTTP on 127.0.0.1: the local issuer, the BUILT bundle
+ * (dist/index.js, `npm run build` runs before jest in `npm test`) behind the RIE-compatible invoke URL,
+ * and the API-Gateway-like gateway in front of the echo backend.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startLocalStack, type LocalStack } from "../../src/local/stack";
+import { LOCAL_ISSUER } from "../../src/local/tokens";
+import { eventFor } from "../helpers/events";
+import { bearer, http } from "./http";
+
+let stack: LocalStack;
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "authz-local-"));
+  stack = await startLocalStack({ stateDir, cacheTtlSeconds: 300 });
+});
+
+afterAll(async () => {
+  await stack?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** Every new token is a new cache key: tests stay independent of each other's cached decisions. */
+const token = async (opts: Parameters<LocalStack["mintToken"]>[0] = {}) => await stack.mintToken(opts);
+
+const tamper = (jwt: string) => {
+  const [h, p, s] = jwt.split(".");
+  const sig = Buffer.from(s, "base64url");
+  sig[10] ^= 0xff;
+  return `${h}.${p}.${sig.toString("base64url")}`;
+};
+
+describe("addresses", () => {
+  it("binds every server to 127.0.0.1 and serves the invoke URL on the RIE's path", () => {
+    expect(stack.issuerUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.invokeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/2015-03-31\/functions\/function\/invocations$/);
+    expect(readFileSync(stack.caFile, "utf8")).toContain("BEGIN CERTIFICATE");
+  });
+});
+
+describe("gateway", () => {
+  it("allows GET /pets with pets/read: 200 from the backend, echoing the verified claims", async () => {
+    const res = await http(`${stack.gatewayUrl}/pets`, { headers: bearer(await token({ scopes: ["pets/read"], sub: "alice-sub" })) });
+    expect(res.status).toBe(200);
+    const body = res.json<{ route: string; authorizer: Record<string, unknown> }>();
+    expect(body.route).toBe("GET /pets");
+    expect(body.authorizer).toMatchObject({ principalId: "alice-sub", sub: "alice-sub", scope: "pets/read", issuer: LOCAL_ISSUER });
+  });
+
+  it("answers 401 for an expired token", async () => {
+    const res = await http(`${stack.gatewayUrl}/pets`, { headers: bearer(await token({ expired: true })) });
+    expect(res.status).toBe(401);
+    expect(res.json()).toEqual({ message: "Unauthorized" });
+  });
+
+  it("answers 401 for a bad signature", async () => {
+    const res = await http(`${stack.gatewayUrl}/pets`, { headers: bearer(tamper(await token())) });
+    expect(res.status).toBe(401);
+  });
+
+  it("answers 401 without calling the authorizer when the Authorization header is missing", async () => {
+    const before = stack.authorizerInvocations();
+    const res = await http(`${stack.gatewayUrl}/pets`);
+    expect(res.status).toBe(401);
+    expect(res.json()).toEqual({ message: "Unauthorized" });
+    expect(stack.authorizerInvocations()).toBe(before);
+  });
+
+  it("answers 403 for a valid token on a route it is not permitted (explicit Deny)", async () => {
+    const res = await http(`${stack.gatewayUrl}/admin/users`, { headers: bearer(await token({ scopes: ["pets/read"] })) });
+    expect(res.status).toBe(403);
+    expect(res.json<{ message: string }>().message).toMatch(/explicit deny/);
+  });
+
+  it("lets the admin group through ANY /admin/*", async () => {
+    const res = await http(`${stack.gatewayUrl}/admin/users`, { method: "DELETE", headers: bearer(await token({ scopes: [], groups: ["admin"] })) });
+    expect(res.status).toBe(200);
+    expect(res.json<{ route: string }>().route).toBe("DELETE /admin/users");
+  });
+
+  it("serves a second request from the cache without a second authorizer call, still per route", async () => {
+    const headers = bearer(await token({ scopes: ["pets/read"] }));
+    const before = stack.authorizerInvocations();
+
+    const first = await http(`${stack.gatewayUrl}/pets`, { headers });
+    expect(first.status).toBe(200);
+    expect(first.headers["x-local-authorizer-cache"]).toBe("miss");
+    expect(stack.authorizerInvocations()).toBe(before + 1);
+
+    const second = await http(`${stack.gatewayUrl}/pets`, { headers });
+    const other = await http(`${stack.gatewayUrl}/pets/42`, { headers });
+    const write = await http(`${stack.gatewayUrl}/pets`, { method: "POST", headers, body: "{}" });
+    const admin = await http(`${stack.gatewayUrl}/admin/x`, { headers });
+
+    expect([second.status, other.status, write.status, admin.status]).toEqual([200, 200, 403, 403]);
+    expect([second, other, write, admin].map((r) => r.headers["x-local-authorizer-cache"])).toEqual(["hit", "hit", "hit", "hit"]);
+    expect(stack.authorizerInvocations()).toBe(before + 1);
+  });
+
+  it("makes one authorizer call for concurrent first requests with one token", async () => {
+    const headers = bearer(await token({ scopes: ["pets/read", "pets/write"] }));
+    const before = stack.authorizerInvocations();
+    const routes = ["/pets", "/pets/1", "/pets/2", "/pets/3", "/pets"];
+    const answers = await Promise.all(routes.map((path) => http(`${stack.gatewayUrl}${path}`, { headers })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(stack.authorizerInvocations()).toBe(before + 1);
+  });
+});
+
+describe("invoke URL (RIE-compatible)", () => {
+  const invoke = async (event: unknown) => http(stack.invokeUrl, { method: "POST", body: JSON.stringify(event) });
+
+  it("returns the handler's policy for the sample TOKEN event", async () => {
+    const res = await invoke(eventFor("token", await token({ scopes: ["pets/read"], sub: "bob" })));
+    expect(res.status).toBe(200);
+    const body = res.json<{ principalId: string; policyDocument: { Statement: { Effect: string; Resource: string[] }[] } }>();
+    expect(body.principalId).toBe("bob");
+    expect(body.policyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: "Allow", Resource: expect.arrayContaining(["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/pets"]) }),
+    ]);
+  });
+
+  it("returns the HTTP API simple response for the sample 2.0 event", async () => {
+    const res = await invoke(eventFor("http-api", await token({ scopes: ["pets/read"] })));
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ isAuthorized: true });
+  });
+
+  it("answers a thrown Unauthorized the way the RIE does: 200 with the runtime's error document", async () => {
+    const res = await invoke(eventFor("request", await token({ expired: true })));
+    expect(res.status).toBe(200);
+    const body = res.json<{ errorType: string; errorMessage: string; trace: string[] }>();
+    expect(body.errorType).toBe("Error");
+    expect(body.errorMessage).toBe("Unauthorized");
+    expect(Array.isArray(body.trace)).toBe(true);
+  });
+
+  it("counts direct invocations too, and 404s other paths", async () => {
+    const before = stack.authorizerInvocations();
+    await invoke(eventFor("token", tamper(await token())));
+    expect(stack.authorizerInvocations()).toBe(before + 1);
+    const other = await http(stack.invokeUrl.replace("/invocations", "/other"), { method: "POST", body: "{}" });
+    expect(other.status).toBe(404);
+  });
+});
+
+describe("an authorizer that fails (our error, not the caller's)", () => {
+  it("makes the gateway answer 500 and the invoke URL return the thrown 'Authorizer error'", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "authz-local-bad-"));
+    // An invalid configuration: the handler initialises anyway and fails every request as our error.
+    const broken = await startLocalStack({ stateDir: dir, authorizerEnv: { USER_POOL_ID: "not-a-pool" } });
+    try {
+      const jwt = await broken.mintToken({});
+      const viaGateway = await http(`${broken.gatewayUrl}/pets`, { headers: bearer(jwt) });
+      expect(viaGateway.status).toBe(500);
+      const direct = await http(broken.invokeUrl, { method: "POST", body: JSON.stringify(eventFor("token", jwt)) });
+      expect(direct.json()).toMatchObject({ errorType: "Error", errorMessage: "Authorizer error" });
+    } finally {
+      await broken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

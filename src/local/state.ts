@@ -1,5 +1,5 @@
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createPrivateKey, generateKeyPairSync, randomUUID, X509Certificate } from "node:crypto";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import selfsigned from "selfsigned";
 import { type SigningKey, signingKeyFrom } from "./tokens";
@@ -107,7 +107,7 @@ function read(file: string): StoredState | undefined {
 
 /** Writes `text` to `file` atomically; with `exclusive`, only if no file is there yet (false if one was). */
 function writeAtomic(file: string, text: string, mode: number, exclusive: boolean): boolean {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${file}.${randomUUID()}.tmp`;
   writeFileSync(tmp, text, { mode });
   try {
     if (!exclusive) {
@@ -140,17 +140,14 @@ export async function loadOrCreateState(stateDir = defaultStateDir()): Promise<L
 
   let stored = read(stateFile);
   if (!stored || !usable(stored)) {
+    const missing = stored === undefined;
     const signingKeyPem = validKeyPem(stored) ?? newKeyPem();
     const fresh: StoredState = { version: 1, signingKeyPem, ...(await generateTls()) };
     const text = `${JSON.stringify(fresh, null, 2)}\n`;
     // A missing file is claimed exclusively; an unusable one (expired certificate) is replaced.
-    if (stored === undefined && !existsSync(stateFile)) {
-      if (!writeAtomic(stateFile, text, 0o600, true)) stored = read(stateFile);
-      else stored = fresh;
-    } else {
-      writeAtomic(stateFile, text, 0o600, false);
-      stored = fresh;
-    }
+    // Either way what is on disk afterwards wins, so racing processes end up with the same keys.
+    writeAtomic(stateFile, text, 0o600, missing);
+    stored = read(stateFile);
     if (!stored) throw new Error(`cannot read the local issuer state at ${stateFile}`);
   }
 

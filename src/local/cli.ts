@@ -4,7 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startIssuer } from "./issuer";
 import { projectRoot } from "./project";
-import { type MintOptions, startLocalStack } from "./stack";
+import { DEFAULT_PORTS, type MintOptions, startLocalStack } from "./stack";
 import { defaultStateDir, loadOrCreateState } from "./state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
 
@@ -144,9 +144,9 @@ async function start(args: string[]): Promise<number> {
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new Error(`--ttl must be 0..3600 seconds, got "${values.ttl}"`);
   const stack = await startLocalStack({
     host: values.host ?? "127.0.0.1",
-    issuerPort: portOf(values["issuer-port"], 9443, "issuer-port"),
-    invokePort: portOf(values["invoke-port"], 9000, "invoke-port"),
-    gatewayPort: portOf(values["gateway-port"], 3000, "gateway-port"),
+    issuerPort: portOf(values["issuer-port"], DEFAULT_PORTS.issuer, "issuer-port"),
+    invokePort: portOf(values["invoke-port"], DEFAULT_PORTS.invoke, "invoke-port"),
+    gatewayPort: portOf(values["gateway-port"], DEFAULT_PORTS.gateway, "gateway-port"),
     cacheTtlSeconds: ttl,
     stateDir: stateDirOf(values),
     authorizerLogs: values.quiet ? "ignore" : "inherit",
@@ -182,7 +182,7 @@ async function issuer(args: string[]): Promise<number> {
     strict: true,
   });
   const state = await loadOrCreateState(stateDirOf(values));
-  const server = await startIssuer({ state, host: values.host ?? "127.0.0.1", port: portOf(values.port, 9443, "port") });
+  const server = await startIssuer({ state, host: values.host ?? "127.0.0.1", port: portOf(values.port, DEFAULT_PORTS.issuer, "port") });
   process.stdout.write(`local issuer on ${server.url} (iss ${LOCAL_ISSUER}); CA ${state.caFile}\n`);
   await untilSignal();
   await server.close();

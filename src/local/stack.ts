@@ -6,6 +6,9 @@ import { projectPaths } from "./project";
 import { defaultStateDir, loadOrCreateState } from "./state";
 import { LOCAL_CLIENT_ID, LOCAL_REGION, LOCAL_USER_POOL_ID } from "./tokens";
 
+/** The ports `npm start` uses: the invoke server takes the RIE's published port, so every curl works in both modes. */
+export const DEFAULT_PORTS = { issuer: 9443, invoke: 9000, gateway: 3000 } as const;
+
 export interface MintOptions {
   scopes?: string[];
   groups?: string[];

@@ -155,6 +155,24 @@ function oidcChecks(issuer: OidcIssuerConfig, common: ClaimCheck): ClaimCheck {
 
 type Verify = (token: string) => Promise<JwtPayload>;
 
+/**
+ * The `iss` claim of a token, read leniently and without validating anything else: it only picks
+ * the verifier, which then validates the whole token (a malformed one fails there with the same
+ * JwtParseError). Undefined when it cannot be read this way.
+ */
+export function quickIssuer(token: string): string | undefined {
+  const first = token.indexOf(".");
+  const second = first < 0 ? -1 : token.indexOf(".", first + 1);
+  if (second < 0) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.slice(first + 1, second), "base64url").toString("utf8"));
+    const iss = typeof payload === "object" && payload !== null ? (payload as { iss?: unknown }).iss : undefined;
+    return typeof iss === "string" ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the aws-jwt-verify verifiers once (per container) and routes each token by its `iss`. */
 export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVerifier {
   const now = deps.now ?? Date.now;
@@ -205,7 +223,13 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
 
   return {
     async verify(token) {
-      // Parse first (cheap, no crypto) so garbage and foreign issuers are rejected before any key lookup.
+      // A configured issuer goes straight to its verifier, which parses and validates the whole token
+      // itself: one parse per token instead of two (measured with `npm run bench`).
+      const quick = quickIssuer(token);
+      const routed = quick === undefined ? undefined : byIssuer.get(quick);
+      if (routed) return routed(token);
+      // Anything else is parsed fully here (cheap, no crypto), so garbage and foreign issuers are
+      // rejected, with the same errors as before, before any key lookup.
       const { payload } = decomposeUnverifiedJwt(token);
       const verify = payload.iss === undefined ? undefined : byIssuer.get(payload.iss);
       if (!verify) throw new UnknownIssuerError("token issuer is not configured");

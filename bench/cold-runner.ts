@@ -7,9 +7,10 @@
 import { readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { type Handler, lambdaContext, verdictOf } from "./lib";
+import { blockingStdio, type Handler, lambdaContext, verdictOf } from "./lib";
 
 const [bundle, eventFile] = process.argv.slice(2);
+blockingStdio();
 const event: unknown = JSON.parse(readFileSync(eventFile, "utf8"));
 const t0 = performance.now();
 const { handler } = createRequire(__filename)(resolve(bundle)) as { handler: Handler };

@@ -98,3 +98,14 @@ export function verdictOf(result: { value?: unknown; error?: unknown }): "Allow"
   if (statements.some((s) => s.Effect === "Deny")) return "Deny";
   return statements.some((s) => s.Effect === "Allow") ? "Allow" : "Other";
 }
+
+/**
+ * Makes this process's stdout/stderr pipes blocking, as Node documents pipes on Linux to be
+ * ("synchronous"): every log line then pays its write to the pipe inside the decision, as in Lambda,
+ * rather than queueing in memory when the reader lags (which would flatter whoever logs most).
+ */
+export function blockingStdio(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle?.setBlocking?.(true);
+  }
+}

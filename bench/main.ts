@@ -37,6 +37,9 @@ const TARGETS = {
   gatewayInvocations: 1,
 };
 
+/** BENCH_ONLY=rates,cold,memory,gateway runs only those parts (for iterating; a full run has them all). */
+const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim());
+const wanted = (part: string) => !ONLY || ONLY.includes(part);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 // ---------------------------------------------------------------------------------------------
@@ -173,210 +176,226 @@ async function main(): Promise<void> {
 
   try {
     // ------------------------------------------------------------------ decision rates
-    log(`decision rates: ${SETTINGS.throughputRounds} rounds × ${SETTINGS.opsPerRound} decisions per scenario`);
-    const [cmd, argv] = pinned([process.execPath, join(BUILD_DIR, "throughput-worker.cjs")]);
-    const worker = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
-    const out = drain(worker.stdout, { decisionLines: '"message":"decision"', emf: '"Namespace":"JwtAuthorizer"', floorLines: '"message":"floor"', floorEmf: '"Namespace":"BenchFloor"' });
-    const err = drain(worker.stderr, { decisionLines: '"message":"decision"', emf: '"Namespace":"JwtAuthorizer"' });
-    const deadline = setTimeout(() => worker.kill("SIGKILL"), 10 * 60_000);
-    const workerResult = await new Promise<WorkerResult>((resolve, reject) => {
-      worker.on("message", (m: { type: string; message?: string }) => {
-        if (m.type === "jwks?") worker.send({ type: "jwks", count: jwks.requests });
-        else if (m.type === "result") resolve(m as unknown as WorkerResult);
-        else if (m.type === "error") reject(new Error(`throughput worker: ${m.message}`));
+    if (wanted("rates")) {
+      log(`decision rates: ${SETTINGS.throughputRounds} rounds × ${SETTINGS.opsPerRound} decisions per scenario`);
+      // BENCH_CPU_PROF=1 writes a V8 CPU profile of this process to bench/results/profiles/ (open it in
+      // Chrome DevTools); BENCH_BUNDLE=<file> measures another build of the handler (e.g. unminified).
+      const profile = process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", `--cpu-prof-dir=${join(RESULTS_DIR, "profiles")}`] : [];
+      const [cmd, argv] = pinned([process.execPath, ...profile, join(BUILD_DIR, "throughput-worker.cjs")]);
+      const workerEnv: Record<string, string> = { ...env };
+    for (const name of ["BENCH_BUNDLE", "BENCH_SCENARIOS"]) if (process.env[name]) workerEnv[name] = process.env[name] as string;
+      const worker = spawn(cmd, argv, { env: workerEnv, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+      const closed = new Promise((resolve) => worker.once("close", resolve));
+      const out = drain(worker.stdout, { decisionLines: '"message":"decision"', emf: '"Namespace":"JwtAuthorizer"', floorLines: '"message":"floor"', floorEmf: '"Namespace":"BenchFloor"' });
+      const err = drain(worker.stderr, { decisionLines: '"message":"decision"', emf: '"Namespace":"JwtAuthorizer"' });
+      const deadline = setTimeout(() => worker.kill("SIGKILL"), 10 * 60_000);
+      const workerResult = await new Promise<WorkerResult>((resolve, reject) => {
+        worker.on("message", (m: { type: string; message?: string }) => {
+          if (m.type === "jwks?") worker.send({ type: "jwks", count: jwks.requests });
+          else if (m.type === "result") resolve(m as unknown as WorkerResult);
+          else if (m.type === "error") reject(new Error(`throughput worker: ${m.message}`));
+        });
+        worker.on("exit", (code) => reject(new Error(`throughput worker exited ${code}`)));
+        const start: WorkerStart = {
+          type: "start",
+          rounds: SETTINGS.throughputRounds,
+          ops: SETTINGS.opsPerRound,
+          keys: { known: serialize(known), unknown: serialize(unknown) },
+        };
+        worker.send(start);
       });
-      worker.on("exit", (code) => reject(new Error(`throughput worker exited ${code}`)));
-      const start: WorkerStart = {
-        type: "start",
-        rounds: SETTINGS.throughputRounds,
-        ops: SETTINGS.opsPerRound,
-        keys: { known: serialize(known), unknown: serialize(unknown) },
+      // 'close' (not 'exit'): every byte of its log pipes has been read and counted.
+    await closed;
+      clearTimeout(deadline);
+      const s = workerResult.scenarios;
+      const rate = (name: ScenarioName) => stat(s[name].rates);
+      const floor = rate("floor");
+      const vsFloor = (name: ScenarioName) => rate(name).median / floor.median;
+      const labels: [ScenarioName, string, number | undefined][] = [
+        ["crypto", "Crypto alone: split + base64url-decode signature + crypto.verify (RS256, prepared key)", undefined],
+        ["floor", "Floor: crypto + one Powertools log line + one EMF flush of one metric", undefined],
+        ["allowRequest", "Shipped handler, REQUEST event, fresh token → Allow", TARGETS.allowVsFloor],
+        ["allowToken", "Shipped handler, TOKEN event, fresh token → Allow", TARGETS.allowVsFloor],
+        ["garbage", "Rejected: garbage token → 401 (Invalid)", TARGETS.garbageVsFloor],
+        ["expired", "Rejected: expired token → 401 (Expired)", undefined],
+        ["unknownKid", "Rejected: unknown kid, key set cached → 401 (Invalid)", undefined],
+        ["forbidden", "Rejected: valid token, forbidden route → 403 (Deny)", undefined],
+      ];
+      for (const [name, figure, target] of labels) {
+        if (s[name].rates.length === 0) continue; // narrowed with BENCH_SCENARIOS
+        rows.push({
+          figure,
+          unit: "/s",
+          value: rate(name),
+          baseline: name === "floor" ? "(the baseline)" : `floor ${fmt(floor.median)} /s`,
+          ratio: name === "floor" ? 1 : vsFloor(name),
+          ...(target !== undefined ? { target: `≥ ${target.toFixed(2)}× floor`, met: vsFloor(name) >= target } : {}),
+        });
+      }
+      const warmJwks = (["allowRequest", "allowToken", "garbage", "expired", "forbidden"] as ScenarioName[]).reduce((n, k) => n + s[k].jwksRequests, 0);
+      const logLines = out.counts.decisionLines + err.counts.decisionLines;
+      const emfLines = out.counts.emf + err.counts.emf;
+      summary.decisionRates = {
+        scenarios: Object.fromEntries(
+          Object.entries(s).filter(([, v]) => v.rates.length > 0).map(([k, v]) => [k, { ...stat(v.rates), ratioToFloor: v.rates.length ? stat(v.rates).median / floor.median : null, decisions: v.decisions, verdicts: v.verdicts, jwksRequests: v.jwksRequests }]),
+        ),
+        handlerInvocations: workerResult.handlerInvocations,
+        decisionLogLines: logLines,
+        emfRecords: emfLines,
+        floorDecisions: workerResult.floorDecisions,
+        floorLogLines: out.counts.floorLines,
+        floorEmfRecords: out.counts.floorEmf,
+        logBytes: out.bytes + err.bytes,
       };
-      worker.send(start);
-    });
-    await exited(worker).catch(() => 0);
-    clearTimeout(deadline);
-    const s = workerResult.scenarios;
-    const rate = (name: ScenarioName) => stat(s[name].rates);
-    const floor = rate("floor");
-    const vsFloor = (name: ScenarioName) => rate(name).median / floor.median;
-    const labels: [ScenarioName, string, number | undefined][] = [
-      ["crypto", "Crypto alone: split + base64url-decode signature + crypto.verify (RS256, prepared key)", undefined],
-      ["floor", "Floor: crypto + one Powertools log line + one EMF flush of one metric", undefined],
-      ["allowRequest", "Shipped handler, REQUEST event, fresh token → Allow", TARGETS.allowVsFloor],
-      ["allowToken", "Shipped handler, TOKEN event, fresh token → Allow", TARGETS.allowVsFloor],
-      ["garbage", "Rejected: garbage token → 401 (Invalid)", TARGETS.garbageVsFloor],
-      ["expired", "Rejected: expired token → 401 (Expired)", undefined],
-      ["unknownKid", "Rejected: unknown kid, key set cached → 401 (Invalid)", undefined],
-      ["forbidden", "Rejected: valid token, forbidden route → 403 (Deny)", undefined],
-    ];
-    for (const [name, figure, target] of labels) {
+      // One decision line per invocation; one EMF record per invocation plus the single ColdStart record.
+      if (logLines !== workerResult.handlerInvocations || emfLines !== workerResult.handlerInvocations + 1) {
+        throw new Error(`expected ${workerResult.handlerInvocations} decision lines and ${workerResult.handlerInvocations + 1} EMF records, got ${logLines} and ${emfLines}`);
+      }
       rows.push({
-        figure,
-        unit: "/s",
-        value: rate(name),
-        baseline: name === "floor" ? "(the baseline)" : `floor ${fmt(floor.median)} /s`,
-        ratio: name === "floor" ? 1 : vsFloor(name),
-        ...(target !== undefined ? { target: `≥ ${target.toFixed(2)}× floor`, met: vsFloor(name) >= target } : {}),
+        figure: "JWKS requests during warm calls (Allow, Deny, Expired, garbage)",
+        unit: "",
+        value: stat([warmJwks]),
+        baseline: `unknown kid: ${s.unknownKid.jwksRequests} (penalty box: ≤ 1 per 10 s)`,
+        target: "0",
+        met: warmJwks === TARGETS.warmJwksRequests,
       });
+      summary.jwksRequests = { warmCalls: warmJwks, unknownKidPhase: s.unknownKid.jwksRequests, total: jwks.requests };
     }
-    const warmJwks = (["allowRequest", "allowToken", "garbage", "expired", "forbidden"] as ScenarioName[]).reduce((n, k) => n + s[k].jwksRequests, 0);
-    const logLines = out.counts.decisionLines + err.counts.decisionLines;
-    const emfLines = out.counts.emf + err.counts.emf;
-    summary.decisionRates = {
-      scenarios: Object.fromEntries(
-        Object.entries(s).map(([k, v]) => [k, { ...stat(v.rates), ratioToFloor: v.rates.length ? stat(v.rates).median / floor.median : null, decisions: v.decisions, verdicts: v.verdicts, jwksRequests: v.jwksRequests }]),
-      ),
-      handlerInvocations: workerResult.handlerInvocations,
-      decisionLogLines: logLines,
-      emfRecords: emfLines,
-      floorDecisions: workerResult.floorDecisions,
-      floorLogLines: out.counts.floorLines,
-      floorEmfRecords: out.counts.floorEmf,
-      logBytes: out.bytes + err.bytes,
-    };
-    // One decision line per invocation; one EMF record per invocation plus the single ColdStart record.
-    if (logLines !== workerResult.handlerInvocations || emfLines !== workerResult.handlerInvocations + 1) {
-      throw new Error(`expected ${workerResult.handlerInvocations} decision lines and ${workerResult.handlerInvocations + 1} EMF records, got ${logLines} and ${emfLines}`);
-    }
-    rows.push({
-      figure: "JWKS requests during warm calls (Allow, Deny, Expired, garbage)",
-      unit: "",
-      value: stat([warmJwks]),
-      baseline: `unknown kid: ${s.unknownKid.jwksRequests} (penalty box: ≤ 1 per 10 s)`,
-      target: "0",
-      met: warmJwks === TARGETS.warmJwksRequests,
-    });
-    summary.jwksRequests = { warmCalls: warmJwks, unknownKidPhase: s.unknownKid.jwksRequests, total: jwks.requests };
 
     // ------------------------------------------------------------------ cold start
-    log(`cold start: ${SETTINGS.coldRounds} rounds of node -e 0 / dist/index.js / reference`);
-    const token = signJwt(cognitoAccessClaims(), known);
-    const eventFile = join(RESULTS_DIR, "cold-event.json");
-    writeFileSync(eventFile, JSON.stringify(eventFor(eventTemplate("request"), "request", token)));
-    const coldRunner = join(BUILD_DIR, "cold-runner.cjs");
-    const subjects = {
-      baseline: [process.execPath, "-e", "0"],
-      ours: [process.execPath, coldRunner, bundle, eventFile],
-      reference: [process.execPath, coldRunner, reference.file, eventFile],
-    };
-    const cold = { baseline: [] as number[], ours: [] as number[], reference: [] as number[], oursDelta: [] as number[], referenceDelta: [] as number[] };
-    const inside = { ours: [] as { loadMs: number; firstAnswerMs: number; verdict: string }[], reference: [] as { loadMs: number; firstAnswerMs: number; verdict: string }[] };
-    const keys = Object.keys(subjects) as (keyof typeof subjects)[];
-    for (let round = -1; round < SETTINGS.coldRounds; round++) {
-      const times: Record<string, number> = {};
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[(i + Math.max(round, 0)) % keys.length];
-        const r = await runTimed(subjects[k], env, 30_000);
-        times[k] = r.ms;
-        if (k !== "baseline") {
-          const report = r.report as { loadMs: number; firstAnswerMs: number; verdict: string };
-          if (report?.verdict !== "Allow") throw new Error(`cold start of ${k} answered ${report?.verdict}: ${r.stderr}`);
-          if (round >= 0) inside[k].push(report);
+    if (wanted("cold")) {
+      log(`cold start: ${SETTINGS.coldRounds} rounds of node -e 0 / dist/index.js / reference`);
+      const token = signJwt(cognitoAccessClaims(), known);
+      const eventFile = join(RESULTS_DIR, "cold-event.json");
+      writeFileSync(eventFile, JSON.stringify(eventFor(eventTemplate("request"), "request", token)));
+      const coldRunner = join(BUILD_DIR, "cold-runner.cjs");
+      const subjects = {
+        baseline: [process.execPath, "-e", "0"],
+        ours: [process.execPath, coldRunner, bundle, eventFile],
+        reference: [process.execPath, coldRunner, reference.file, eventFile],
+      };
+      const cold = { baseline: [] as number[], ours: [] as number[], reference: [] as number[], oursDelta: [] as number[], referenceDelta: [] as number[] };
+      const inside = { ours: [] as { loadMs: number; firstAnswerMs: number; verdict: string }[], reference: [] as { loadMs: number; firstAnswerMs: number; verdict: string }[] };
+      const keys = Object.keys(subjects) as (keyof typeof subjects)[];
+      for (let round = -1; round < SETTINGS.coldRounds; round++) {
+        const times: Record<string, number> = {};
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[(i + Math.max(round, 0)) % keys.length];
+          const r = await runTimed(subjects[k], env, 30_000);
+          times[k] = r.ms;
+          if (k !== "baseline") {
+            const report = r.report as { loadMs: number; firstAnswerMs: number; verdict: string };
+            if (report?.verdict !== "Allow") throw new Error(`cold start of ${k} answered ${report?.verdict}: ${r.stderr}`);
+            if (round >= 0) inside[k].push(report);
+          }
         }
+        if (round < 0) continue; // the first round warms the file cache
+        cold.baseline.push(times.baseline);
+        cold.ours.push(times.ours);
+        cold.reference.push(times.reference);
+        cold.oursDelta.push(times.ours - times.baseline);
+        cold.referenceDelta.push(times.reference - times.baseline);
       }
-      if (round < 0) continue; // the first round warms the file cache
-      cold.baseline.push(times.baseline);
-      cold.ours.push(times.ours);
-      cold.reference.push(times.reference);
-      cold.oursDelta.push(times.ours - times.baseline);
-      cold.referenceDelta.push(times.reference - times.baseline);
+      const oursDelta = stat(cold.oursDelta);
+      const refDelta = stat(cold.referenceDelta);
+      const bundleKB = bundleBytes / 1024;
+      rows.push({
+        figure: "Bundle size, dist/index.js (minified)",
+        unit: "KB",
+        value: stat([bundleKB]),
+        baseline: `reference bundle ${fmt(reference.bytes / 1024)} KB`,
+        ratio: bundleBytes / reference.bytes,
+        target: `≤ ${TARGETS.bundleKB} KB`,
+        met: bundleKB <= TARGETS.bundleKB,
+      });
+      rows.push({
+        figure: "Cold start Δ: load dist/index.js + answer one event, minus `node -e 0`",
+        unit: "ms",
+        value: oursDelta,
+        baseline: `reference Δ ${fmt(refDelta.median)} ms (node -e 0: ${fmt(stat(cold.baseline).median)} ms)`,
+        ratio: oursDelta.median / refDelta.median,
+        target: `≤ ${TARGETS.coldDeltaVsReference}× reference Δ`,
+        met: oursDelta.median / refDelta.median <= TARGETS.coldDeltaVsReference,
+      });
+      rows.push({ figure: "Cold start Δ of the reference bundle", unit: "ms", value: refDelta, baseline: "(the baseline)" });
+      summary.coldStart = {
+        bundleBytes,
+        bundleKB,
+        referenceBytes: reference.bytes,
+        referenceKB: reference.bytes / 1024,
+        nodeE0Ms: stat(cold.baseline),
+        oursMs: stat(cold.ours),
+        referenceMs: stat(cold.reference),
+        oursDeltaMs: oursDelta,
+        referenceDeltaMs: refDelta,
+        ratioToReference: oursDelta.median / refDelta.median,
+        inProcess: {
+          ours: { loadMs: stat(inside.ours.map((r) => r.loadMs)), firstAnswerMs: stat(inside.ours.map((r) => r.firstAnswerMs)) },
+          reference: { loadMs: stat(inside.reference.map((r) => r.loadMs)), firstAnswerMs: stat(inside.reference.map((r) => r.firstAnswerMs)) },
+        },
+      };
     }
-    const oursDelta = stat(cold.oursDelta);
-    const refDelta = stat(cold.referenceDelta);
-    const bundleKB = bundleBytes / 1024;
-    rows.push({
-      figure: "Bundle size, dist/index.js (minified)",
-      unit: "KB",
-      value: stat([bundleKB]),
-      baseline: `reference bundle ${fmt(reference.bytes / 1024)} KB`,
-      ratio: bundleBytes / reference.bytes,
-      target: `≤ ${TARGETS.bundleKB} KB`,
-      met: bundleKB <= TARGETS.bundleKB,
-    });
-    rows.push({
-      figure: "Cold start Δ: load dist/index.js + answer one event, minus `node -e 0`",
-      unit: "ms",
-      value: oursDelta,
-      baseline: `reference Δ ${fmt(refDelta.median)} ms (node -e 0: ${fmt(stat(cold.baseline).median)} ms)`,
-      ratio: oursDelta.median / refDelta.median,
-      target: `≤ ${TARGETS.coldDeltaVsReference}× reference Δ`,
-      met: oursDelta.median / refDelta.median <= TARGETS.coldDeltaVsReference,
-    });
-    rows.push({ figure: "Cold start Δ of the reference bundle", unit: "ms", value: refDelta, baseline: "(the baseline)" });
-    summary.coldStart = {
-      bundleBytes,
-      bundleKB,
-      referenceBytes: reference.bytes,
-      referenceKB: reference.bytes / 1024,
-      nodeE0Ms: stat(cold.baseline),
-      oursMs: stat(cold.ours),
-      referenceMs: stat(cold.reference),
-      oursDeltaMs: oursDelta,
-      referenceDeltaMs: refDelta,
-      ratioToReference: oursDelta.median / refDelta.median,
-      inProcess: {
-        ours: { loadMs: stat(inside.ours.map((r) => r.loadMs)), firstAnswerMs: stat(inside.ours.map((r) => r.firstAnswerMs)) },
-        reference: { loadMs: stat(inside.reference.map((r) => r.loadMs)), firstAnswerMs: stat(inside.reference.map((r) => r.firstAnswerMs)) },
-      },
-    };
 
     // ------------------------------------------------------------------ memory
-    log(`memory: ${SETTINGS.memoryRounds} rounds × ${SETTINGS.memoryDecisions} decisions, ours and the reference`);
-    const tokensFile = join(RESULTS_DIR, "memory-tokens.json");
-    writeFileSync(tokensFile, JSON.stringify(Array.from({ length: SETTINGS.memoryTokenPool }, (_, i) => signJwt(cognitoAccessClaims({ jti: `mem-${i}` }), known))));
-    const memoryRunner = join(BUILD_DIR, "memory-runner.cjs");
-    const mem = { ours: [] as number[], reference: [] as number[], oursRate: [] as number[], referenceRate: [] as number[] };
-    for (let round = 0; round < SETTINGS.memoryRounds; round++) {
-      for (const k of round % 2 ? (["reference", "ours"] as const) : (["ours", "reference"] as const)) {
-        const file = k === "ours" ? bundle : reference.file;
-        const r = await runTimed([process.execPath, memoryRunner, file, tokensFile, String(SETTINGS.memoryDecisions)], env, 5 * 60_000);
-        const report = r.report as { peakRssKB: number; decisions: number; seconds: number; verdicts: Record<string, number> };
-        if (report.verdicts.Allow !== SETTINGS.memoryDecisions) throw new Error(`memory run of ${k}: ${JSON.stringify(report.verdicts)}`);
-        mem[k].push(report.peakRssKB / 1024);
-        mem[k === "ours" ? "oursRate" : "referenceRate"].push(report.decisions / report.seconds);
+    if (wanted("memory")) {
+      log(`memory: ${SETTINGS.memoryRounds} rounds × ${SETTINGS.memoryDecisions} decisions, ours and the reference`);
+      const tokensFile = join(RESULTS_DIR, "memory-tokens.json");
+      writeFileSync(tokensFile, JSON.stringify(Array.from({ length: SETTINGS.memoryTokenPool }, (_, i) => signJwt(cognitoAccessClaims({ jti: `mem-${i}` }), known))));
+      const memoryRunner = join(BUILD_DIR, "memory-runner.cjs");
+      const mem = { ours: [] as number[], reference: [] as number[], oursRate: [] as number[], referenceRate: [] as number[] };
+      for (let round = 0; round < SETTINGS.memoryRounds; round++) {
+        for (const k of round % 2 ? (["reference", "ours"] as const) : (["ours", "reference"] as const)) {
+          const file = k === "ours" ? bundle : reference.file;
+          const r = await runTimed([process.execPath, memoryRunner, file, tokensFile, String(SETTINGS.memoryDecisions)], env, 5 * 60_000);
+          const report = r.report as { peakRssKB: number; decisions: number; seconds: number; verdicts: Record<string, number> };
+          if (report.verdicts.Allow !== SETTINGS.memoryDecisions) throw new Error(`memory run of ${k}: ${JSON.stringify(report.verdicts)}`);
+          mem[k].push(report.peakRssKB / 1024);
+          mem[k === "ours" ? "oursRate" : "referenceRate"].push(report.decisions / report.seconds);
+        }
       }
+      const rss = stat(mem.ours);
+      const refRss = stat(mem.reference);
+      rows.push({
+        figure: `Peak RSS after ${SETTINGS.memoryDecisions.toLocaleString("en-US")} decisions`,
+        unit: "MB",
+        value: rss,
+        baseline: `reference ${fmt(refRss.median)} MB`,
+        ratio: rss.median / refRss.median,
+        target: `≤ ${TARGETS.peakRssVsReference}× reference`,
+        met: rss.median / refRss.median <= TARGETS.peakRssVsReference,
+      });
+      summary.memory = {
+        decisions: SETTINGS.memoryDecisions,
+        tokenPool: SETTINGS.memoryTokenPool,
+        oursPeakRssMB: rss,
+        referencePeakRssMB: refRss,
+        ratioToReference: rss.median / refRss.median,
+        oursDecisionsPerSecond: stat(mem.oursRate),
+        referenceDecisionsPerSecond: stat(mem.referenceRate),
+      };
     }
-    const rss = stat(mem.ours);
-    const refRss = stat(mem.reference);
-    rows.push({
-      figure: `Peak RSS after ${SETTINGS.memoryDecisions.toLocaleString("en-US")} decisions`,
-      unit: "MB",
-      value: rss,
-      baseline: `reference ${fmt(refRss.median)} MB`,
-      ratio: rss.median / refRss.median,
-      target: `≤ ${TARGETS.peakRssVsReference}× reference`,
-      met: rss.median / refRss.median <= TARGETS.peakRssVsReference,
-    });
-    summary.memory = {
-      decisions: SETTINGS.memoryDecisions,
-      tokenPool: SETTINGS.memoryTokenPool,
-      oursPeakRssMB: rss,
-      referencePeakRssMB: refRss,
-      ratioToReference: rss.median / refRss.median,
-      oursDecisionsPerSecond: stat(mem.oursRate),
-      referenceDecisionsPerSecond: stat(mem.referenceRate),
-    };
 
     // ------------------------------------------------------------------ gateway cache
-    log(`gateway cache: ${SETTINGS.gatewayRequests} requests, one token, 10 permitted routes, TTL 300 s (local stack)`);
-    let gateway: GatewayResult | { error: string };
-    try {
-      gateway = await gatewayCacheEfficiency(SETTINGS.gatewayRequests);
-      rows.push({
-        figure: `Gateway cache: authorizer invocations for ${gateway.requests} requests over ${gateway.routes} permitted routes, one token, one TTL`,
-        unit: "",
-        value: stat([gateway.authorizerInvocations]),
-        baseline: `methodArn-only policy: ${gateway.methodArnOnlyInvocations} (or ${gateway.methodArnOnlyWrong403s} wrong 403s with the token as cache key)`,
-        ratio: gateway.authorizerInvocations / gateway.methodArnOnlyInvocations,
-        target: "1",
-        met: gateway.authorizerInvocations === TARGETS.gatewayInvocations && gateway.statuses["200"] === gateway.requests,
-      });
-    } catch (e) {
-      gateway = { error: (e as Error).stack ?? String(e) };
-      log(`gateway cache part failed: ${(e as Error).message}`);
+    if (wanted("gateway")) {
+      log(`gateway cache: ${SETTINGS.gatewayRequests} requests, one token, 10 permitted routes, TTL 300 s (local stack)`);
+      let gateway: GatewayResult | { error: string };
+      try {
+        gateway = await gatewayCacheEfficiency(SETTINGS.gatewayRequests);
+        rows.push({
+          figure: `Gateway cache: authorizer invocations for ${gateway.requests} requests over ${gateway.routes} permitted routes, one token, one TTL`,
+          unit: "",
+          value: stat([gateway.authorizerInvocations]),
+          baseline: `methodArn-only policy: ${gateway.methodArnOnlyInvocations} (or ${gateway.methodArnOnlyWrong403s} wrong 403s with the token as cache key)`,
+          ratio: gateway.authorizerInvocations / gateway.methodArnOnlyInvocations,
+          target: "1",
+          met: gateway.authorizerInvocations === TARGETS.gatewayInvocations && gateway.statuses["200"] === gateway.requests,
+        });
+      } catch (e) {
+        gateway = { error: (e as Error).stack ?? String(e) };
+        log(`gateway cache part failed: ${(e as Error).message}`);
+      }
+      summary.gatewayCache = gateway;
     }
-    summary.gatewayCache = gateway;
   } finally {
     await jwks.close();
   }

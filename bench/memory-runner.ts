@@ -6,9 +6,10 @@
 import { readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { eventFor, eventTemplate, type Handler, lambdaContext, verdictOf } from "./lib";
+import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, verdictOf } from "./lib";
 
 async function main(): Promise<void> {
+  blockingStdio();
   const [bundle, tokensFile, count] = process.argv.slice(2);
   const tokens = JSON.parse(readFileSync(tokensFile, "utf8")) as string[];
   const n = Number(count);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { cognitoAccessClaims, nowSeconds, signJwt, type TestKey } from "../test/helpers/keys";
-import { eventFor, eventTemplate, type Handler, lambdaContext, REPO_ROOT, verdictOf } from "./lib";
+import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, REPO_ROOT, verdictOf } from "./lib";
 
 export interface WorkerStart {
   readonly type: "start";
@@ -70,12 +70,14 @@ function testKey(k: SerializedKey): TestKey {
 }
 
 async function run(start: WorkerStart): Promise<WorkerResult> {
+  blockingStdio();
   const known = testKey(start.keys.known);
   const unknown = testKey(start.keys.unknown);
   const publicKey: KeyObject = createPublicKey({ key: start.keys.known.jwk, format: "jwk" });
 
   // The shipped bundle: module-scope init runs here (config, verifier, key-set prefetch).
-  const { handler } = createRequire(__filename)(join(REPO_ROOT, "dist", "index.js")) as { handler: Handler };
+  const bundle = process.env.BENCH_BUNDLE || join(REPO_ROOT, "dist", "index.js");
+  const { handler } = createRequire(__filename)(bundle) as { handler: Handler };
 
   // The floor's observability: one Powertools Logger line and one EMF flush of one metric.
   const floorLogger = new Logger({ serviceName: "bench-floor" });
@@ -153,7 +155,9 @@ async function run(start: WorkerStart): Promise<WorkerResult> {
     unknownKid: "Unauthorized",
     forbidden: "Deny",
   };
-  const names = Object.keys(expected) as ScenarioName[];
+  // BENCH_SCENARIOS=floor,allowRequest narrows a run (with BENCH_CPU_PROF=1, a profile of just those).
+  const only = process.env.BENCH_SCENARIOS?.split(",");
+  const names = (Object.keys(expected) as ScenarioName[]).filter((n) => !only || only.includes(n));
   const results = Object.fromEntries(
     names.map((n) => [n, { rates: [] as number[], decisions: 0, verdicts: {} as Record<string, number>, jwksRequests: 0 }]),
   ) as Record<ScenarioName, { rates: number[]; decisions: number; verdicts: Record<string, number>; jwksRequests: number }>;
@@ -194,14 +198,19 @@ async function run(start: WorkerStart): Promise<WorkerResult> {
   return { type: "result", scenarios: results, handlerInvocations: invocations, floorDecisions };
 }
 
+/** Exits once every queued log write has reached the pipes (the parent counts the lines). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 process.on("message", (message: { type: string; count?: number }) => {
   if (message.type === "jwks") {
     pending?.(message.count ?? -1);
     pending = undefined;
   } else if (message.type === "start") {
     run(message as unknown as WorkerStart).then(
-      (result) => send(result).then(() => process.exit(0)),
-      (err: Error) => send({ type: "error", message: err.stack ?? String(err) }).then(() => process.exit(1)),
+      (result) => send(result).then(() => exitAfterFlush(0)),
+      (err: Error) => send({ type: "error", message: err.stack ?? String(err) }).then(() => exitAfterFlush(1)),
     );
   }
 });

@@ -207,7 +207,11 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined || command === "help" || command === "--help" ? 0 : 2;
     }
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${command === "start" ? "" : USAGE}`);
+    const hint =
+      (err as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? "A port is taken: is another `npm start` or `docker compose up` running? Choose others with --gateway-port, --invoke-port, --issuer-port.\n"
+        : "";
+    process.stderr.write(`${(err as Error).message}\n${hint}\n${command === "start" || hint ? "" : USAGE}`);
     return 1;
   }
 }

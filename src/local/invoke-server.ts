@@ -218,7 +218,14 @@ export async function startInvokeServer(options: InvokeServerOptions): Promise<I
   // Start (and init) the function before accepting requests, so the first curl is not also the cold start's.
   await childReady().catch(() => undefined);
   const host = options.host ?? "127.0.0.1";
-  const port = await listen(server, host, options.port ?? 0);
+  let port: number;
+  try {
+    port = await listen(server, host, options.port ?? 0);
+  } catch (err) {
+    closed = true;
+    child?.kill("SIGKILL");
+    throw err;
+  }
   return {
     url: `${origin("http", host, port)}${INVOKE_PATH}`,
     invocations: () => invocations,

@@ -93,5 +93,8 @@ async function main() {
   });
 }
 
+// Ctrl-C reaches the whole process group: let the parent decide when this process ends (it sends
+// SIGTERM on close, and the IPC channel closing ends it too).
+process.on("SIGINT", () => {});
 process.on("disconnect", () => process.exit(0));
 main();

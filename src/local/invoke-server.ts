@@ -24,6 +24,8 @@ export interface InvokeServerOptions {
   readonly timeoutSeconds?: number;
   /** Where the function's stdout/stderr (its logs) go. Default "ignore". */
   readonly logs?: LogMode;
+  /** Receives each line the function writes (stdout and stderr), instead of `logs`. */
+  readonly onLog?: (line: string) => void;
   /** Print the RIE's START / END / REPORT lines to stdout. */
   readonly reportLines?: boolean;
 }
@@ -81,7 +83,7 @@ export async function startInvokeServer(options: InvokeServerOptions): Promise<I
 
   const spawnChild = (): Promise<ChildProcess> =>
     new Promise((resolve, reject) => {
-      const stdio = options.logs === "inherit" ? "inherit" : "ignore";
+      const stdio = options.onLog ? "pipe" : options.logs === "inherit" ? "inherit" : "ignore";
       const started = performance.now();
       const proc = fork(options.runtimeScript, [], {
         cwd: options.taskRoot,
@@ -95,6 +97,18 @@ export async function startInvokeServer(options: InvokeServerOptions): Promise<I
         serialization: "json",
       });
       child = proc;
+      if (options.onLog) {
+        const onLog = options.onLog;
+        for (const stream of [proc.stdout, proc.stderr]) {
+          let rest = "";
+          stream?.setEncoding("utf8");
+          stream?.on("data", (chunk: string) => {
+            const lines = (rest + chunk).split("\n");
+            rest = lines.pop() ?? "";
+            for (const line of lines) onLog(line);
+          });
+        }
+      }
       const onStartup = (message: ChildMessage) => {
         if (message.type === "ready") {
           proc.off("message", onStartup);

@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   stateDir?: string;
   /** Where the function's logs go (default "ignore"; `npm start` uses "inherit"). */
   authorizerLogs?: LogMode;
+  /** Receives each line the function logs (decision lines, EMF metrics), instead of authorizerLogs. */
+  onAuthorizerLog?: (line: string) => void;
   /** Print the RIE-style START / END / REPORT lines (default false). */
   reportLines?: boolean;
 }
@@ -73,6 +75,8 @@ export function localAuthorizerEnv(jwksUri: string, accessRulesFile: string, caF
     AWS_LAMBDA_FUNCTION_NAME: "jwt-authorizer-local",
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+    // Lambda sets this; without it Powertools never reports a cold start (no ColdStart metric, cold_start=false).
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
     TZ: "UTC",
   };
 }
@@ -103,6 +107,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       host,
       port: opts.invokePort ?? 0,
       logs: opts.authorizerLogs ?? "ignore",
+      ...(opts.onAuthorizerLog ? { onLog: opts.onAuthorizerLog } : {}),
       reportLines: opts.reportLines ?? false,
     });
     closers.push(() => invoke.close());

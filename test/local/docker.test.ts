@@ -240,7 +240,7 @@ describe("docker-compose.yml", () => {
 
   it("gives the authorizer an environment loadConfig accepts: the local pool, the issuer service's JWKS, the image's rules", () => {
     const env = authorizer.environment!;
-    const known = new Set<string>([...CONFIG_VARIABLES, "NODE_EXTRA_CA_CERTS", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "POWERTOOLS_TRACE_ENABLED", "POWERTOOLS_DEV", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_LOG_LEVEL"]);
+    const known = new Set<string>([...CONFIG_VARIABLES, "NODE_EXTRA_CA_CERTS", "AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "POWERTOOLS_TRACE_ENABLED", "POWERTOOLS_DEV", "POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_LOG_LEVEL"]);
     expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
     expect(env.POWERTOOLS_TRACE_ENABLED).toBe("false");
 
@@ -261,7 +261,7 @@ describe("docker-compose.yml", () => {
 
     // Same pool, client and tracing switch as the no-Docker default, so the same tokens work in both.
     const local = localAuthorizerEnv("https://127.0.0.1:1/x", "rules.json", "ca.pem");
-    for (const name of ["USER_POOL_ID", "CLIENT_ID", "POWERTOOLS_TRACE_ENABLED", "POWERTOOLS_SERVICE_NAME", "AWS_REGION"]) {
+    for (const name of ["USER_POOL_ID", "CLIENT_ID", "POWERTOOLS_TRACE_ENABLED", "POWERTOOLS_SERVICE_NAME", "AWS_REGION", "AWS_LAMBDA_INITIALIZATION_TYPE"]) {
       expect([name, env[name]]).toEqual([name, local[name]]);
     }
   });

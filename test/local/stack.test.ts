@@ -13,10 +13,11 @@ import { bearer, http } from "./http";
 
 let stack: LocalStack;
 let stateDir: string;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "authz-local-"));
-  stack = await startLocalStack({ stateDir, cacheTtlSeconds: 300 });
+  stack = await startLocalStack({ stateDir, cacheTtlSeconds: 300, onAuthorizerLog: (line) => logLines.push(line) });
 });
 
 afterAll(async () => {
@@ -40,6 +41,22 @@ describe("addresses", () => {
     expect(stack.gatewayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.invokeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/2015-03-31\/functions\/function\/invocations$/);
     expect(readFileSync(stack.caFile, "utf8")).toContain("BEGIN CERTIFICATE");
+  });
+});
+
+describe("the function behind the stack", () => {
+  it("reports its first invocation as a cold start, like a fresh Lambda container, and later ones as warm", async () => {
+    // Runs first: no invocation has happened yet in this stack.
+    expect(stack.authorizerInvocations()).toBe(0);
+    for (let i = 0; i < 2; i += 1) {
+      await http(`${stack.gatewayUrl}/pets`, { headers: bearer(await token()) });
+    }
+    const records = logLines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const decisions = records.filter((r) => r.message === "decision");
+    expect(decisions.map((d) => [d.decision, d.cold_start])).toEqual([["Allow", true], ["Allow", false]]);
+    expect(records.filter((r) => "ColdStart" in r)).toHaveLength(1);
+    // The raw token never reaches the logs.
+    expect(logLines.join("\n")).not.toMatch(/eyJ[\w-]+\.eyJ/);
   });
 });
 

@@ -12,16 +12,18 @@ import { blockingStdio, type Handler, lambdaContext, verdictOf } from "./lib";
 const [bundle, eventFile] = process.argv.slice(2);
 blockingStdio();
 const event: unknown = JSON.parse(readFileSync(eventFile, "utf8"));
-const t0 = performance.now();
+// process.hrtime, not `performance`: that global loads perf_hooks, which would be harness cost.
+const ms = () => Number(process.hrtime.bigint()) / 1e6;
+const t0 = ms();
 const { handler } = createRequire(__filename)(resolve(bundle)) as { handler: Handler };
-const t1 = performance.now();
+const t1 = ms();
 handler(event, lambdaContext("cold-start"))
   .then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   )
   .then((outcome) => {
-    const t2 = performance.now();
-    writeSync(3, JSON.stringify({ loadMs: t1 - t0, firstAnswerMs: t2 - t1, sinceStartMs: t2, verdict: verdictOf(outcome) }));
+    const t2 = ms();
+    writeSync(3, JSON.stringify({ loadMs: t1 - t0, firstAnswerMs: t2 - t1, verdict: verdictOf(outcome) }));
     process.exit(0);
   });

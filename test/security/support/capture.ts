@@ -14,7 +14,9 @@ export interface CapturedOutput {
 
 type Write = typeof process.stdout.write;
 
-export function captureOutput(): CapturedOutput {
+/** `retain: false` swallows the handler's lines without keeping them (for memory measurements). */
+export function captureOutput(options: { retain?: boolean } = {}): CapturedOutput {
+  const retain = options.retain ?? true;
   const lines: string[] = [];
   const originals: [NodeJS.WriteStream, Write][] = [
     [process.stdout, process.stdout.write],
@@ -24,7 +26,7 @@ export function captureOutput(): CapturedOutput {
     const replacement = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
       const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : String(chunk);
       if (text.trimStart().startsWith("{")) {
-        for (const line of text.split("\n")) if (line.trim() !== "") lines.push(line);
+        if (retain) for (const line of text.split("\n")) if (line.trim() !== "") lines.push(line);
         const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
         callback?.();
         return true;

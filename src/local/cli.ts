@@ -6,7 +6,7 @@ import { startIssuer } from "./issuer";
 import { projectRoot } from "./project";
 import { DEFAULT_PORTS, type MintOptions, startLocalStack } from "./stack";
 import { defaultStateDir, loadOrCreateState } from "./state";
-import { LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
+import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
 
 const TOKEN_OPTIONS = {
   scope: { type: "string", multiple: true },
@@ -26,7 +26,7 @@ const USAGE = `Usage (from the repository root):
   npm start [-- --gateway-port 3000 --invoke-port 9000 --issuer-port 9443 --ttl 300 --quiet]
       issuer + built handler behind the RIE invoke URL + API-Gateway-like gateway
   npm run -s token [-- TOKEN OPTIONS]      print a token of the local issuer (only the token)
-  npm run -s events [-- --out DIR | --print token|request|http-api] [-- TOKEN OPTIONS]
+  npm run -s events [-- [--out DIR | --print token|request|http-api] [TOKEN OPTIONS]]
       fill events/*.json with a fresh token into .local/events/ (or print one to stdout)
   node src/local/run.mjs issuer [--host 0.0.0.0 --port 9443]   the issuer alone (docker compose)
 
@@ -35,7 +35,7 @@ TOKEN OPTIONS
   --group G         a cognito:groups entry (repeatable)
   --expired         a token that expired an hour ago
   --expires-in N    lifetime in seconds (default 3600)
-  --sub ID          subject (default ${"0b0c0a1e-1111-4222-8333-444455556666"})
+  --sub ID          subject (default ${DEFAULT_SUB})
   --client-id ID    client_id (aud for id tokens); default ${LOCAL_CLIENT_ID}
   --token-use U     access (default) or id
   --claim k=v       any other claim; v is parsed as JSON when it can be (repeatable)

@@ -38,6 +38,7 @@ export interface Template {
   Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: Json; Description?: string }>;
+  Rules?: Record<string, { RuleCondition?: Json; Assertions: { Assert: Json; AssertDescription?: string }[] }>;
 }
 
 /** Short tag → long form. Condition is the one without the Fn:: prefix, as in CloudFormation. */
@@ -104,6 +105,8 @@ export interface Resolved {
   outputs: Record<string, Json>;
   /** What `Ref <logicalId>` gives for each resource (function name, log group name, topic ARN…). */
   refs: Record<string, string>;
+  /** AssertDescriptions of the template Rules that these parameter values break. */
+  ruleViolations: string[];
 }
 
 const NO_VALUE = Symbol("AWS::NoValue");
@@ -270,6 +273,14 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
 
   for (const name of Object.keys(template.Conditions ?? {})) condition(name, `Conditions.${name}`);
 
+  const ruleViolations: string[] = [];
+  for (const [name, rule] of Object.entries(template.Rules ?? {})) {
+    if (rule.RuleCondition !== undefined && !truth(evaluate(rule.RuleCondition, `Rules.${name}`), `Rules.${name}`)) continue;
+    for (const a of rule.Assertions) {
+      if (!truth(evaluate(a.Assert, `Rules.${name}`), `Rules.${name}`)) ruleViolations.push(a.AssertDescription ?? name);
+    }
+  }
+
   // Resolve resources in dependency order: a resource is ready once everything it names is.
   const pending = new Map(Object.entries(template.Resources));
   while (pending.size > 0) {
@@ -295,7 +306,7 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
   for (const [name, output] of Object.entries(template.Outputs ?? {})) {
     outputs[name] = evaluate(output.Value, `Outputs.${name}`) as Json;
   }
-  return { parameters, conditions, resources, outputs, refs };
+  return { parameters, conditions, resources, outputs, refs, ruleViolations };
 }
 
 /** What Ref gives for a deployed resource: its name where CloudFormation returns a name. */
@@ -364,7 +375,7 @@ export function danglingReferences(template: Template): string[] {
     "AWS::StackName", "AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix", "AWS::StackId",
     "AWS::NoValue", "AWS::NotificationARNs",
   ]);
-  const used = referencedNames({ r: template.Resources, o: template.Outputs ?? {}, c: template.Conditions ?? {} });
+  const used = referencedNames({ r: template.Resources, o: template.Outputs ?? {}, c: template.Conditions ?? {}, u: template.Rules ?? {} });
   const dangling = used.filter((n) => !known.has(n));
   const conditionNames = new Set(Object.keys(template.Conditions ?? {}));
   for (const [id, r] of Object.entries(template.Resources)) {

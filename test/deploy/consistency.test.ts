@@ -315,6 +315,30 @@ describe("the authorizer function's settings agree with the code", () => {
     expect(ruled.issuers[0]).toMatchObject({ tokenUse: "id" });
   });
 
+  it("can point ACCESS_RULES_FILE at the rules file the image ships", () => {
+    const fileEnv = functionEnv(resolveTemplate(template, { parameters: { AccessRulesFile: "access-rules.json" } }));
+    expect(fileEnv.ACCESS_RULES_FILE).toBe("access-rules.json");
+    expect("ACCESS_RULES" in fileEnv).toBe(false);
+    // The Dockerfile's runtime stage copies access-rules.example.json to ${LAMBDA_TASK_ROOT}/access-rules.json.
+    const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
+    const copy = /^COPY\s+(\S+)\s+\$\{LAMBDA_TASK_ROOT\}\/access-rules\.json\s*$/m.exec(dockerfile);
+    expect(copy?.[1]).toBe("access-rules.example.json");
+    // So in Lambda (LAMBDA_TASK_ROOT=/var/task) loadConfig reads the file the image holds.
+    const read: string[] = [];
+    const config = loadConfig(
+      { ...fileEnv, LAMBDA_TASK_ROOT: "/var/task" },
+      {
+        baseDir: "/var/task",
+        readFile: (path) => {
+          read.push(path);
+          return readFileSync(join(REPO_ROOT, copy![1]), "utf8");
+        },
+      },
+    );
+    expect(read).toEqual(["/var/task/access-rules.json"]);
+    expect(config.accessRules).toBeDefined();
+  });
+
   it("uses the code's default namespace and service name unless told otherwise", () => {
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(DEFAULT_METRICS_NAMESPACE);
     expect(env.POWERTOOLS_SERVICE_NAME).toBe(DEFAULT_SERVICE_NAME);
@@ -353,7 +377,13 @@ describe("the authorizer function's settings agree with the code", () => {
     expect(resolved.resources.AuthorizerLogGroup.Properties.RetentionInDays).toBe(resolved.parameters.LogRetentionDays);
     const meta = template.Resources.AuthorizerFunction.Metadata!;
     expect(meta).toMatchObject({ Dockerfile: "Dockerfile", DockerContext: ".", DockerTag: expect.any(String) });
-    expect(existsSync(join(REPO_ROOT, String(meta.DockerContext), String(meta.Dockerfile)))).toBe(true);
+    const dockerfile = join(REPO_ROOT, String(meta.DockerContext), String(meta.Dockerfile));
+    expect(existsSync(dockerfile)).toBe(true);
+    // The stage SAM builds is a Lambda Node.js base image whose CMD names the handler.
+    const stages = readFileSync(dockerfile, "utf8").split(/^(?=FROM\s)/m);
+    const target = stages.find((st) => new RegExp(`^FROM\\s+\\S+\\s+AS\\s+${String(meta.DockerBuildTarget)}\\s*$`, "im").test(st));
+    expect(target).toMatch(/^FROM public\.ecr\.aws\/lambda\/nodejs:\d+/);
+    expect(target).toMatch(/^CMD \["index\.handler"\]\s*$/m);
   });
 });
 

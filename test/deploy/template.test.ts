@@ -50,12 +50,21 @@ describe("template.yml parses as CloudFormation YAML", () => {
   it("resolves for the default parameters and for every optional feature switched on", () => {
     const template = loadTemplate();
     const plain = resolveTemplate(template);
-    expect(plain.conditions).toEqual({ HasAlarmEmail: false, HasAccessRules: false });
+    expect(plain.conditions).toEqual({ HasAlarmEmail: false, HasAccessRules: false, HasAccessRulesFile: false });
     expect(plain.resources.AlarmEmailSubscription).toBeUndefined();
+    expect(plain.ruleViolations).toEqual([]);
 
     const full = resolveTemplate(template, { parameters: { AlarmEmail: "ops@example.com", AccessRules: '{"rules":[]}' } });
-    expect(full.conditions).toEqual({ HasAlarmEmail: true, HasAccessRules: true });
+    expect(full.conditions).toEqual({ HasAlarmEmail: true, HasAccessRules: true, HasAccessRulesFile: false });
     expect(full.resources.AlarmEmailSubscription.Properties).toMatchObject({ Protocol: "email", Endpoint: "ops@example.com" });
+    expect(full.ruleViolations).toEqual([]);
+  });
+
+  it("refuses, before deploying, inline access rules and a rules file together", () => {
+    const both = resolveTemplate(loadTemplate(), { parameters: { AccessRules: '{"rules":[]}', AccessRulesFile: "access-rules.json" } });
+    expect(both.ruleViolations).toEqual([expect.stringMatching(/AccessRules or AccessRulesFile, not both/)]);
+    const file = resolveTemplate(loadTemplate(), { parameters: { AccessRulesFile: "access-rules.json" } });
+    expect(file.ruleViolations).toEqual([]);
   });
 });
 

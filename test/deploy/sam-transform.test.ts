@@ -75,6 +75,16 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
     expect(sources.some((s) => s.includes('{"Ref":"HttpApi"}'))).toBe(true);
   });
 
+  it("puts the authorizer on every route of both APIs", () => {
+    const { Resources } = transform({});
+    for (const apiId of ["Api", "HttpApi"]) {
+      const paths = (Resources[apiId].Properties.Body as { paths: Record<string, Record<string, { security?: unknown }>> }).paths;
+      const operations = Object.entries(paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ api: apiId, path, method, security: op.security })));
+      expect(operations.length).toBeGreaterThan(0);
+      for (const op of operations) expect(op).toEqual({ ...op, security: [{ JwtAuthorizer: [] }] });
+    }
+  });
+
   it("makes the authorizer an image function with active tracing, logging to its own log group", () => {
     const fn = transform({}).Resources.AuthorizerFunction.Properties;
     expect(fn).toMatchObject({ PackageType: "Image", TracingConfig: { Mode: "Active" }, LoggingConfig: { LogGroup: { Ref: "AuthorizerLogGroup" } } });

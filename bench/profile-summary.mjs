@@ -1,0 +1,38 @@
+// Summarises a V8 CPU profile written by `BENCH_CPU_PROF=1 npm run bench` (bench/results/profiles/):
+// self and inclusive time by function, leaving out the bench's own token minting (not timed).
+//   node bench/profile-summary.mjs bench/results/profiles/<file>.cpuprofile [top=30]
+import { readFileSync } from "node:fs";
+
+const [file, topArg] = process.argv.slice(2);
+if (!file) {
+  console.error("usage: node bench/profile-summary.mjs <file.cpuprofile> [top]");
+  process.exit(2);
+}
+const top = Number(topArg ?? 30);
+const profile = JSON.parse(readFileSync(file, "utf8"));
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parentOf = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+const untimed = /^(prepare|signJwt|mint|signOneShot|generateKeyPair.*)$/;
+const label = (cf) => `${cf.functionName || "(anonymous)"} ${cf.url.split("/").slice(-2).join("/")}:${cf.lineNumber + 1}`;
+const self = new Map();
+const inclusive = new Map();
+let total = 0;
+profile.samples.forEach((sample, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  const chain = [];
+  for (let id = sample; id !== undefined; id = parentOf.get(id)) chain.push(byId.get(id).callFrame);
+  if (chain[0].functionName === "(idle)" || chain.some((cf) => untimed.test(cf.functionName))) return;
+  total += dt;
+  self.set(label(chain[0]), (self.get(label(chain[0])) ?? 0) + dt);
+  for (const key of new Set(chain.map(label))) inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
+});
+const show = (title, map) => {
+  console.log(`\n${title}`);
+  for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  }
+};
+console.log(`${(total / 1000).toFixed(0)} ms of samples (token minting excluded)`);
+show("Self time", self);
+show("Inclusive time", inclusive);

@@ -12,12 +12,17 @@ import { type Harness, METRICS_FOR, SecretRegistry, startHarness, type Verdict }
 import { signHs256, signRaw, unsignedPart } from "./support/tokens";
 import { eventFor, STAGE_PREFIX } from "../helpers/events";
 import { startJwksServer, type JwksServer } from "../helpers/jwks-server";
-import { b64url, cognitoAccessClaims, nowSeconds, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID } from "../helpers/keys";
+import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID } from "../helpers/keys";
 
 const GRACE = 30;
 let h: Harness;
 let oidc: Harness;
 let evil: JwksServer;
+/** Two OIDC issuers, each with its own key set; both publish a key under the same kid "shared". */
+let multi: Harness;
+let issuerB: JwksServer;
+const keyA = generateKey("shared");
+const keyB = generateKey("shared");
 let output: CapturedOutput;
 const secrets = new SecretRegistry();
 const unhandled: unknown[] = [];
@@ -39,12 +44,27 @@ beforeAll(async () => {
   });
   // An attacker-controlled key-set server: publishes the attacker's key under the trusted kid.
   evil = await startJwksServer([{ ...h.attacker.jwk, kid: h.trusted.kid }]);
+  secrets.key(keyA);
+  secrets.key(keyB);
+  // One CA for both issuers' servers (two generated CAs share a subject name, which confuses verification).
+  issuerB = await startJwksServer([keyB.jwk], h.jwks.tls);
+  multi = await startHarness({
+    output,
+    secrets,
+    tls: h.jwks.tls,
+    envFor: (jwks) => {
+      jwks.keys = [keyA.jwk];
+      return { ISSUER: `${jwks.url},${issuerB.url}`, AUDIENCE: "api://pets", JWKS_FETCH_TIMEOUT_MS: "500" };
+    },
+  });
 });
 
 afterAll(async () => {
   await h?.close();
   await oidc?.close();
   await evil?.close();
+  await multi?.close();
+  await issuerB?.close();
   output?.stop();
   process.off("unhandledRejection", onUnhandled);
 });
@@ -458,7 +478,40 @@ const CASES: Case[] = [
     harness: () => oidc,
     event: () => eventFor("token", oidc.sign(cognitoAccessClaims(), oidc.trusted)),
   },
+
+  // Two issuers: a key of one issuer never verifies a token claiming the other (key sets are per issuer).
+  {
+    name: "200 Allow (control, two issuers): issuer A's token signed by A's key",
+    expect: "Allow",
+    harness: () => multi,
+    event: () => eventFor("token", multiToken(multi.jwks.url, keyA)),
+  },
+  {
+    name: "200 Allow (control, two issuers): issuer B's token signed by B's key",
+    expect: "Allow",
+    harness: () => multi,
+    event: () => eventFor("token", multiToken(issuerB.url, keyB)),
+  },
+  {
+    name: "401 (two issuers): token claiming issuer B signed by issuer A's key under the kid both publish",
+    expect: "Unauthorized",
+    reason: /^JwtInvalidSignatureError$/,
+    harness: () => multi,
+    event: () => eventFor("token", multiToken(issuerB.url, keyA)),
+  },
+  {
+    name: "401 (two issuers): token claiming issuer A signed by issuer B's key under the kid both publish",
+    expect: "Unauthorized",
+    reason: /^JwtInvalidSignatureError$/,
+    harness: () => multi,
+    event: () => eventFor("token", multiToken(multi.jwks.url, keyB)),
+  },
 ];
+
+function multiToken(iss: string, key: ReturnType<typeof generateKey>): string {
+  const now = nowSeconds();
+  return secrets.token(signJwt({ sub: "user-1", iss, aud: "api://pets", iat: now, exp: now + 600 }, key));
+}
 
 function oidcToken(claims: Record<string, unknown>): string {
   const now = nowSeconds();

@@ -5,7 +5,7 @@ import { DECISIONS } from "../../../src/errors";
 import { type AuthorizerHandler, createHandler, INTERNAL_ERROR, initialize, UNAUTHORIZED } from "../../../src/handler";
 import { createObservability } from "../../../src/observability";
 import type { AuthorizerResponse, PolicyResponse } from "../../../src/response";
-import { startJwksServer, type JwksServer } from "../../helpers/jwks-server";
+import { startJwksServer, type JwksServer, type TestTls } from "../../helpers/jwks-server";
 import { generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../../helpers/keys";
 import { type CapturedOutput, captureOutput, emfMetricNames, parseLines } from "./capture";
 
@@ -148,6 +148,8 @@ export interface HarnessOptions {
   readonly beforeInit?: (jwks: JwksServer) => void;
   /** Skip awaiting the key-set prefetch. */
   readonly noHydrateWait?: boolean;
+  /** TLS material for the JWKS server (to share one CA with other local key-set servers). */
+  readonly tls?: TestTls;
   /** Existing capture to share between several harnesses of one file. */
   readonly output?: CapturedOutput;
   readonly secrets?: SecretRegistry;
@@ -157,7 +159,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const secrets = options.secrets ?? new SecretRegistry();
   const trusted = secrets.key(generateKey("trusted-kid-1"));
   const attacker = secrets.key(generateKey("attacker-kid"));
-  const jwks = await startJwksServer([trusted.jwk]);
+  const jwks = await startJwksServer([trusted.jwk], options.tls);
   secrets.raw(jwks.tls.key.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 64));
   const base: Record<string, string | undefined> = options.envFor
     ? options.envFor(jwks)

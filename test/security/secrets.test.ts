@@ -82,7 +82,12 @@ beforeAll(async () => {
   results.push({ name: "outage", event: outageEvent, out: await lambda.invoke(outageEvent) });
   const malformed = { type: "REQUEST", headers: { Authorization: `Bearer ${tok()}` } };
   results.push({ name: "malformed", event: malformed, out: await lambda.invoke(malformed) });
-  await sleep(300); // let the last UDP datagrams arrive
+  // stdout (a pipe) and the UDP datagrams can trail the IPC answers: wait until all have arrived.
+  await waitFor(
+    () =>
+      lambda.output().filter((l) => l.includes('"message":"decision"')).length >= results.length &&
+      sink.documents().filter((d) => d.name === "## handler").length >= results.length,
+  );
   if (process.env.SECURITY_DUMP) {
     process.stderr.write(`${lambda.output().join("\n")}\n---\n${sink.datagrams.join("\n")}\n`);
   }
@@ -93,6 +98,12 @@ afterAll(async () => {
   await sink?.close();
   await jwks?.close().catch(() => undefined);
 });
+
+/** Polls `done` every 25 ms for up to `ms` (then lets the assertions report what is missing). */
+async function waitFor(done: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done() && Date.now() < until) await sleep(25);
+}
 
 const byName = (name: string) => results.find((r) => r.name === name)!.out;
 
@@ -175,7 +186,7 @@ describe("a rules file with a syntax error is rejected at init, not at the first
       ACCESS_RULES_FILE: path,
       AWS_LAMBDA_FUNCTION_NAME: "jwt-authorizer",
     });
-    await sleep(100);
+    await waitFor(() => broken.output().some((l) => l.includes('"level":"ERROR"')));
     const initLines = broken.output();
     const initError = initLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.level === "ERROR");
     expect(initError).toMatchObject({ reason: "ConfigError", error: expect.stringContaining("ACCESS_RULES_FILE") });

@@ -31,7 +31,8 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 beforeAll(async () => {
   process.on("unhandledRejection", onUnhandled);
   output = captureOutput();
-  h = await startHarness({ env: { JWT_GRACE_SECONDS: String(GRACE) }, output, secrets });
+  // A long penalty: the whole suite must see at most one refetch however slowly it runs.
+  h = await startHarness({ env: { JWT_GRACE_SECONDS: String(GRACE), JWKS_PENALTY_SECONDS: "300" }, output, secrets });
   oidc = await startHarness({
     output,
     secrets,

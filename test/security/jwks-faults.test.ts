@@ -11,9 +11,9 @@ import type { JwksMode, JwksServer } from "../helpers/jwks-server";
 import { eventFor } from "../helpers/events";
 import { cognitoAccessClaims, generateKey } from "../helpers/keys";
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 500;
 /** aws-jwt-verify's fetcher retries once; the whole fetch must still end within the configured timeout (+ scheduling slack). */
-const FETCH_BOUND_MS = TIMEOUT_MS + 250;
+const FETCH_BOUND_MS = TIMEOUT_MS + 300;
 /** The Lambda timeout the template uses for the authorizer is seconds; "far below" = under a second here. */
 const FAR_BELOW_LAMBDA_TIMEOUT_MS = 1000;
 

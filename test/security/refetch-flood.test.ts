@@ -99,6 +99,32 @@ test("with JWKS_PENALTY_SECONDS=1 the refetch rate is bounded by time, not by th
   expect(refetches).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
 });
 
+test("unknown kids while the key-set server hangs: each is a 500 bounded by JWKS_FETCH_TIMEOUT_MS, valid tokens unaffected", async () => {
+  const h = await startHarness({ output, secrets, env: { JWKS_PENALTY_SECONDS: "10", JWKS_FETCH_TIMEOUT_MS: "200" } });
+  harnesses.push(h);
+  h.jwks.mode = { kind: "hang" };
+  const before = h.jwks.requests;
+  const started = performance.now();
+  const N = 10;
+  let slowest = 0;
+  for (let i = 0; i < N; i += 1) {
+    const r = await h.invoke(eventFor("token", h.sign(cognitoAccessClaims(), signer, { kid: randomKid() })));
+    expect(r.verdict).toBe("Error");
+    slowest = Math.max(slowest, r.ms);
+    const valid = await h.invoke(eventFor("token", h.sign(cognitoAccessClaims(), h.trusted)));
+    expect(valid.verdict).toBe("Allow");
+    expect(valid.ms).toBeLessThan(100);
+  }
+  const attempts = h.jwks.requests - before;
+  // A failed fetch does not start the penalty box (aws-jwt-verify penalises only a kid missing from
+  // a fetched set), so during an outage every unknown kid costs one bounded attempt.
+  report.push(
+    `outage (hang, timeout 200 ms): ${N} unknown kids → ${attempts} JWKS attempts, slowest ${slowest.toFixed(0)} ms, total ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  expect(slowest).toBeLessThan(200 + 300);
+  expect(attempts).toBeLessThanOrEqual(2 * N);
+});
+
 test("no secret in any captured line", () => {
   expect(secrets.foundIn(output.lines.join("\n"))).toEqual([]);
 });

@@ -53,9 +53,19 @@ it("answers Allow, Deny, 401 and 500 like the in-process handler", async () => {
   expect(malformed.error).toEqual({ message: INTERNAL_ERROR, type: "Error" });
 });
 
+/** The child's stdout/stderr can arrive after its IPC answer: wait (bounded) for n decision lines. */
+async function outputWithDecisions(n: number): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const lines = dist.output();
+    if (lines.filter((l) => l.includes('"message":"decision"')).length >= n || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 it("fetched the key set once, at init, and writes EMF and decision logs to stdout", async () => {
   expect(server.requests).toBe(1);
-  const lines = dist.output();
+  const lines = await outputWithDecisions(4);
   const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
   const metrics = emittedMetrics(records);
   expect(Object.fromEntries(DECISIONS.map((d) => [d, metrics[d]?.value ?? 0]))).toEqual({ Allow: 1, Deny: 1, Expired: 1, Invalid: 0, Error: 1 });

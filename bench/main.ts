@@ -21,7 +21,7 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const SETTINGS = {
   throughputRounds: QUICK ? 3 : 9,
   opsPerRound: QUICK ? 300 : 1600,
-  coldRounds: QUICK ? 4 : 21,
+  coldRounds: QUICK ? 4 : 41,
   memoryRounds: QUICK ? 1 : 3,
   memoryDecisions: QUICK ? 10_000 : 100_000,
   memoryTokenPool: QUICK ? 200 : 2000,

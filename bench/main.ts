@@ -240,7 +240,7 @@ async function main(): Promise<void> {
       const emfLines = out.counts.emf + err.counts.emf;
       summary.decisionRates = {
         scenarios: Object.fromEntries(
-          Object.entries(s).filter(([, v]) => v.rates.length > 0).map(([k, v]) => [k, { ...stat(v.rates), ratioToFloor: stat(perRound(k as ScenarioName)), decisions: v.decisions, verdicts: v.verdicts, jwksRequests: v.jwksRequests }]),
+          Object.entries(s).filter(([, v]) => v.rates.length > 0).map(([k, v]) => [k, { ...stat(v.rates), microsecondsPerDecision: 1e6 / stat(v.rates).median, ratioToFloor: stat(perRound(k as ScenarioName)), decisions: v.decisions, verdicts: v.verdicts, jwksRequests: v.jwksRequests }]),
         ),
         handlerInvocations: workerResult.handlerInvocations,
         decisionLogLines: logLines,

@@ -5,7 +5,7 @@
  * the same requests against such a policy with the gateway's own policy evaluation.
  */
 import { request } from "node:http";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type CachedPolicy, evaluatePolicy, methodArnFor } from "../src/local/gateway";
 import { startLocalStack } from "../src/local/stack";
@@ -81,9 +81,11 @@ export function replay(
 }
 
 export async function gatewayCacheEfficiency(total = 1000, concurrency = 10): Promise<GatewayResult> {
-  const stack = await startLocalStack({
-    cacheTtlSeconds: 300,
-    stateDir: mkdtempSync(join(RESULTS_DIR, "local-")),
+  // A throwaway state dir (the local issuer's keys and CA), removed afterwards.
+  const stateDir = mkdtempSync(join(RESULTS_DIR, "local-"));
+  const stack = await startLocalStack({ cacheTtlSeconds: 300, stateDir }).catch((err: unknown) => {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
   });
   try {
     const token = await stack.mintToken({ scopes: ["pets/read", "pets/write"], groups: ["admin"] });
@@ -146,5 +148,6 @@ export async function gatewayCacheEfficiency(total = 1000, concurrency = 10): Pr
     };
   } finally {
     await stack.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import { assertStringArrayContainsString, assertStringArraysOverlap, assertStringEquals } from "aws-jwt-verify/assert";
 import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
-import { JwksValidationError, JwtInvalidAudienceError, JwtInvalidClaimError, NonRetryableFetchError } from "aws-jwt-verify/error";
+import { FetchError, JwksValidationError, JwtInvalidAudienceError, JwtInvalidClaimError, NonRetryableFetchError } from "aws-jwt-verify/error";
 import { type Fetcher, fetch as httpsFetch } from "aws-jwt-verify/https";
 import { assertIsJwks, type JwksCache, type Jwks, SimpleJwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
 import { safeJsonParse } from "aws-jwt-verify/safe-json-parse";
@@ -25,6 +25,8 @@ export interface VerifierDeps {
    * deployments use NODE_EXTRA_CA_CERTS instead). The fetcher stays HTTPS-only either way.
    */
   readonly fetchOptions?: Readonly<Record<string, unknown>>;
+  /** How long a failed key-set fetch closes its URI (tests shorten it); see RETRY_AFTER_FAILED_FETCH_MS. */
+  readonly retryAfterFailureMs?: number;
   /** Milliseconds since the epoch, for the checks this module adds (iat). */
   readonly now?: () => number;
 }
@@ -88,31 +90,57 @@ export function parseJwks(body: ArrayBuffer): Jwks {
 }
 
 /**
- * aws-jwt-verify's fetch with its one immediate retry, but both attempts share one deadline of
- * `timeoutMs`: SimpleFetcher gives each attempt the full timeout, doubling the worst-case wait.
+ * After a failed key-set fetch, further fetches of that URI fail at once (our failure, 500) for this
+ * long. aws-jwt-verify's penalty box only covers a `kid` missing from a fetched key set, so without
+ * this, during an identity-provider outage every token with an unknown `kid` would hold an
+ * invocation for the whole fetch deadline.
+ */
+export const RETRY_AFTER_FAILED_FETCH_MS = 1000;
+
+/**
+ * aws-jwt-verify's HTTPS fetch with its one immediate retry, but both attempts share one deadline of
+ * `timeoutMs` (SimpleFetcher gives each attempt the full timeout, doubling the worst-case wait), and
+ * a failed fetch closes that URI for `retryAfterFailureMs`.
  */
 export class DeadlineFetcher implements Fetcher {
+  private readonly closedUntil = new Map<string, number>();
   constructor(
     private readonly timeoutMs: number,
     private readonly options: Readonly<Record<string, unknown>> = {},
+    private readonly retryAfterFailureMs = RETRY_AFTER_FAILED_FETCH_MS,
+    private readonly now: () => number = Date.now,
   ) {}
   async fetch(uri: string, requestOptions?: Record<string, unknown>, data?: ArrayBuffer): Promise<ArrayBuffer> {
-    const deadline = Date.now() + this.timeoutMs;
+    const started = this.now();
+    const closed = this.closedUntil.get(uri);
+    if (closed !== undefined && started < closed) {
+      throw new FetchError(uri, `not retried for ${closed - started} ms after a failed fetch`);
+    }
+    const deadline = started + this.timeoutMs;
     const attempt = (ms: number) =>
       httpsFetch(uri, { ...this.options, ...requestOptions, timeout: ms, responseTimeout: ms }, data);
     try {
-      return await attempt(this.timeoutMs);
+      try {
+        return await attempt(this.timeoutMs);
+      } catch (err) {
+        const left = deadline - this.now();
+        if (err instanceof NonRetryableFetchError || left < 1) throw err;
+        return await attempt(left);
+      }
     } catch (err) {
-      const left = deadline - Date.now();
-      if (err instanceof NonRetryableFetchError || left < 1) throw err;
-      return attempt(left);
+      if (this.retryAfterFailureMs > 0) this.closedUntil.set(uri, this.now() + this.retryAfterFailureMs);
+      throw err;
     }
   }
 }
 
-export function defaultJwksCache(config: Config, fetchOptions: Readonly<Record<string, unknown>> = {}): JwksCache {
+export function defaultJwksCache(
+  config: Config,
+  fetchOptions: Readonly<Record<string, unknown>> = {},
+  retryAfterFailureMs = RETRY_AFTER_FAILED_FETCH_MS,
+): JwksCache {
   return new SimpleJwksCache({
-    fetcher: new DeadlineFetcher(config.jwksFetchTimeoutMs, fetchOptions),
+    fetcher: new DeadlineFetcher(config.jwksFetchTimeoutMs, fetchOptions, retryAfterFailureMs),
     penaltyBox: new SimplePenaltyBox({ waitSeconds: config.jwksPenaltySeconds }),
     jwksParser: parseJwks,
   });
@@ -184,7 +212,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
   for (const pool of cognito) {
     if (pool.jwksUri) for (const iss of cognitoIssuers(pool.userPoolId)) redirects.set(`${iss}/.well-known/jwks.json`, pool.jwksUri);
   }
-  const baseCache = deps.jwksCache ?? defaultJwksCache(config, deps.fetchOptions);
+  const baseCache = deps.jwksCache ?? defaultJwksCache(config, deps.fetchOptions, deps.retryAfterFailureMs);
   const jwksCache = redirects.size > 0 ? new RedirectingJwksCache(baseCache, redirects) : baseCache;
 
   const byIssuer = new Map<string, Verify>();

@@ -5,6 +5,7 @@ import { DECISIONS } from "../src/errors";
 import { createHandler, initialize, INTERNAL_ERROR, UNAUTHORIZED } from "../src/handler";
 import { createObservability } from "../src/observability";
 import type { PolicyResponse, SimpleResponse } from "../src/response";
+import type { VerifierDeps } from "../src/verifier";
 import { captureStdout, emittedMetrics, lambdaContext, logRecords } from "./helpers/capture";
 import { eventFor, type EventName, HTTP_STAGE_PREFIX, STAGE_PREFIX } from "./helpers/events";
 import { startJwksServer, type JwksServer } from "./helpers/jwks-server";
@@ -45,9 +46,9 @@ function cognitoEnv(extra: Env = {}): Env {
   };
 }
 
-async function makeHandler(env: Env) {
+async function makeHandler(env: Env, verifierDeps: VerifierDeps = {}) {
   const init = await captureStdout(async () => {
-    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: server.tls.caCert } });
+    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: server.tls.caCert }, ...verifierDeps });
     await deps.ready;
     return deps;
   });
@@ -237,16 +238,21 @@ describe("our own failures are 500s, never a 401 or a Deny", () => {
   it("reports an unreachable key set as Error, and logs the prefetch failure at init", async () => {
     const down = await startJwksServer([key.jwk], server.tls);
     down.mode = { kind: "status", status: 503 };
-    const { handler, initRecords } = await makeHandler(cognitoEnv({ JWKS_URI: down.jwksUri }));
+    const { handler, initRecords } = await makeHandler(cognitoEnv({ JWKS_URI: down.jwksUri }), { retryAfterFailureMs: 300 });
     expect(logRecords(initRecords, "JWKS prefetch failed; keys will be fetched on demand")[0]).toMatchObject({ level: "WARN", reason: "NonRetryableFetchError" });
+    const requestsAfterInit = down.requests;
+    // Right after a failed fetch the key set is not asked again: a fast 500, no request.
     const { error, metrics, decisionLog } = await call(eventFor("token", token()), handler);
     expect(error?.message).toBe(INTERNAL_ERROR);
     expectDecisionMetric(metrics, "Error");
-    expect(decisionLog[0]).toMatchObject({ level: "ERROR", decision: "Error", reason: "NonRetryableFetchError" });
-    // The prefetch is retried on demand: once the key set is back, the same container verifies.
+    expect(decisionLog[0]).toMatchObject({ level: "ERROR", decision: "Error", reason: "FetchError" });
+    expect(down.requests).toBe(requestsAfterInit);
+    // After the window the prefetch is retried on demand: once the key set is back, the same container verifies.
     down.mode = { kind: "ok" };
+    await new Promise((resolve) => setTimeout(resolve, 350));
     const recovered = await call(eventFor("token", token()), handler);
     expect(recovered.error).toBeUndefined();
+    expect(down.requests).toBe(requestsAfterInit + 1);
     await down.close();
   });
 

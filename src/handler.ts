@@ -71,9 +71,18 @@ function observe(deps: HandlerDeps, outcome: Outcome, latencyMs: number): void {
   }
 }
 
+/**
+ * Monotonic milliseconds from process.hrtime. Not `performance.now()`: the first touch of the
+ * `performance` global loads perf_hooks (~1 ms), which landed on the first request's cold path.
+ */
+function monotonicMs(): number {
+  const [seconds, nanoseconds] = process.hrtime();
+  return seconds * 1e3 + nanoseconds / 1e6;
+}
+
 /** The Lambda handler: wiring only. extract → verify → decide → respond, then observe and flush. */
 export function createHandler(deps: HandlerDeps): AuthorizerHandler {
-  const clock = deps.clock ?? (() => performance.now());
+  const clock = deps.clock ?? monotonicMs;
   const { logger, metrics, tracer } = deps;
   return async (event, context) => {
     const started = clock();

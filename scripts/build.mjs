@@ -4,8 +4,8 @@
 import { build } from "esbuild";
 import { readFileSync, rmSync } from "node:fs";
 
-// Two plugins keep the bundle lean without changing what runs (measured with `npm run bench`;
-// see docs/performance.md). Everything stays in the one file.
+// Three plugins keep the bundle and its load time lean without changing what runs (measured with
+// `npm run bench`; see docs/performance.md). Everything stays in the one file.
 //
 // 1. The Tracer is `require`d lazily (src/observability.ts), and `require` picks a package's CommonJS
 //    build: its `require("@aws-lambda-powertools/commons…")` pulled a second, CommonJS copy of commons
@@ -16,7 +16,7 @@ import { readFileSync, rmSync } from "node:fs";
 const commonsOnce = {
   name: "commons-once",
   setup(b) {
-    b.onResolve({ filter: /^@aws-lambda-powertools\/commons(\/.*)?$/ }, async (args) => {
+    b.onResolve({ filter: /^(@aws-lambda-powertools\/commons(\/.*)?|@aws\/lambda-invoke-store)$/ }, async (args) => {
       if (args.kind !== "require-call") return undefined;
       const resolved = await b.resolve(args.path, { kind: "import-statement", resolveDir: args.resolveDir });
       return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path };
@@ -47,6 +47,55 @@ const semverGteOnly = {
 };
 
 rmSync("dist", { recursive: true, force: true });
+
+// 3. The Tracer (with aws-xray-sdk-core: ~100 KB of the bundle) is only needed where tracing is wanted,
+//    yet V8 parses all the code a file holds when it loads it (~3 ms of cold start here). So the Tracer
+//    is built as its own CommonJS chunk and kept inside dist/index.js as a string constant, produced
+//    here at build time from node_modules (never from input). The one
+//    `require("@aws-lambda-powertools/tracer")`, made by src/observability.ts only when tracing is
+//    wanted, compiles it with vm.runInThisContext. Still one file; where tracing is off, that code is
+//    never parsed. The chunk shares this bundle's Powertools commons and InvokeStore (one instance,
+//    as in 1.); everything else it needs is inside it. Frames inside the Tracer show as
+//    `index.js#tracer` (no source map for the chunk).
+const CHUNK_SHARED = ["@aws-lambda-powertools/commons", "@aws-lambda-powertools/commons/utils/env", "@aws/lambda-invoke-store"];
+async function tracerChunk() {
+  const chunk = await build({
+    stdin: { contents: 'module.exports = require("@aws-lambda-powertools/tracer");', resolveDir: process.cwd(), loader: "js" },
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    external: CHUNK_SHARED,
+    logLevel: "warning",
+    plugins: [semverGteOnly],
+  });
+  return chunk.outputFiles[0].text;
+}
+const tracerLazy = {
+  name: "tracer-lazy",
+  setup(b) {
+    b.onResolve({ filter: /^@aws-lambda-powertools\/tracer$/ }, (args) =>
+      args.kind === "require-call" ? { path: "tracer", namespace: "tracer-lazy" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "tracer-lazy" }, async () => ({
+      resolveDir: process.cwd(),
+      loader: "js",
+      contents: [
+        'const { runInThisContext } = require("node:vm");',
+        `const shared = { ${CHUNK_SHARED.map((id) => `${JSON.stringify(id)}: require(${JSON.stringify(id)})`).join(", ")} };`,
+        `const code = ${JSON.stringify(await tracerChunk())};`,
+        'const load = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: `${__filename}#tracer` });',
+        "const chunk = { exports: {} };",
+        "load.call(chunk.exports, chunk.exports, (id) => (Object.hasOwn(shared, id) ? shared[id] : require(id)), chunk, __filename, __dirname);",
+        "module.exports = chunk.exports;",
+      ].join("\n"),
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: ["src/index.ts"],
   outfile: "dist/index.js",
@@ -63,7 +112,7 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [commonsOnce, semverGteOnly],
+  plugins: [commonsOnce, semverGteOnly, tracerLazy],
 });
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
 console.log(`dist/index.js ${(bytes / 1024).toFixed(1)} KB`);

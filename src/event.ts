@@ -20,12 +20,13 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Marks an Authorization header that came with several values, or a value that is not a string (a 401). */
+export const AMBIGUOUS = Symbol("ambiguous");
+
 /**
  * `Bearer <jwt>`: scheme case-insensitive, surrounding and separating spaces tolerated, exactly one
  * token made only of base64url characters and dots (so "Bearer a, Bearer b" or "Bearer a b" fail).
  */
-export const AMBIGUOUS = Symbol("ambiguous");
-
 const BEARER = /^\s*bearer +([A-Za-z0-9_\-.]+)\s*$/i;
 
 /** Pulls the JWT out of an Authorization value, or says why it cannot (a 401). */
@@ -37,7 +38,6 @@ export function bearerToken(authorization: string | undefined | typeof AMBIGUOUS
   if (!match) return new MissingTokenError("Authorization value is not a single Bearer token");
   return match[1];
 }
-
 
 /** Case-insensitive single-valued header lookup; AMBIGUOUS when the name appears with several values. */
 function header(headers: unknown, name: string): string | undefined | typeof AMBIGUOUS {

@@ -3,7 +3,7 @@ import { DECISIONS } from "../src/errors";
 import { INTERNAL_ERROR, UNAUTHORIZED } from "../src/handler";
 import type { PolicyResponse } from "../src/response";
 import { emittedMetrics } from "./helpers/capture";
-import { startDist, type DistProcess } from "./helpers/dist";
+import { startLambda, type LambdaProcess } from "./helpers/lambda-process";
 import { eventFor, STAGE_PREFIX } from "./helpers/events";
 import { startJwksServer, type JwksServer } from "./helpers/jwks-server";
 import { cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "./helpers/keys";
@@ -11,12 +11,13 @@ import { cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, 
 /** The artifact that ships: dist/index.js in its own Node process, trusting the test CA the way a deployment would. */
 let server: JwksServer;
 let key: TestKey;
-let dist: DistProcess;
+let dist: LambdaProcess;
 
 beforeAll(async () => {
   key = generateKey("dist-key");
   server = await startJwksServer([key.jwk]);
-  dist = await startDist({
+  dist = await startLambda({
+    AWS_LAMBDA_FUNCTION_NAME: "jwt-authorizer-dist",
     USER_POOL_ID: TEST_POOL_ID,
     CLIENT_ID: TEST_CLIENT_ID,
     JWKS_URI: server.jwksUri,
@@ -47,10 +48,10 @@ it("answers Allow, Deny, 401 and 500 like the in-process handler", async () => {
   expect((deny.result as PolicyResponse).policyDocument.Statement.map((s) => s.Effect)).toEqual(["Allow", "Deny"]);
 
   const expired = await dist.invoke(eventFor("http-api", token({ exp: nowSeconds() - 1 })));
-  expect(expired.error).toEqual({ message: UNAUTHORIZED, type: "Error" });
+  expect(expired.error).toMatchObject({ message: UNAUTHORIZED, type: "Error" });
 
   const malformed = await dist.invoke({ type: "REQUEST", headers: {} });
-  expect(malformed.error).toEqual({ message: INTERNAL_ERROR, type: "Error" });
+  expect(malformed.error).toMatchObject({ message: INTERNAL_ERROR, type: "Error" });
 });
 
 /** The child's stdout/stderr can arrive after its IPC answer: wait (bounded) for n decision lines. */

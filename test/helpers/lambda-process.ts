@@ -4,7 +4,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export const DIST = join(__dirname, "..", "..", "..", "dist", "index.js");
+export const DIST = join(__dirname, "..", "..", "dist", "index.js");
 
 export interface LambdaResult {
   readonly result?: unknown;

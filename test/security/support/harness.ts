@@ -5,6 +5,7 @@ import { DECISIONS } from "../../../src/errors";
 import { type AuthorizerHandler, createHandler, INTERNAL_ERROR, initialize, UNAUTHORIZED } from "../../../src/handler";
 import { createObservability } from "../../../src/observability";
 import type { AuthorizerResponse, PolicyResponse } from "../../../src/response";
+import { lambdaContext } from "../../helpers/capture";
 import { startJwksServer, type JwksServer, type TestTls } from "../../helpers/jwks-server";
 import { generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../../helpers/keys";
 import { type CapturedOutput, captureOutput, emfMetricNames, parseLines } from "./capture";
@@ -67,20 +68,14 @@ export function judge(event: unknown, response: unknown): Verdict | "Other" {
 }
 
 export function fakeContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return lambdaContext({
     functionName: "jwt-authorizer-security-test",
-    functionVersion: "$LATEST",
     invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer-security-test",
-    memoryLimitInMB: "256",
     awsRequestId: "00000000-0000-4000-8000-000000000000",
     logGroupName: "/aws/lambda/jwt-authorizer-security-test",
     logStreamName: "test",
     getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 /**

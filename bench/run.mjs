@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { TOOL_BUILD_OPTIONS } from "../scripts/run-ts.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 if (!existsSync(join(root, "dist", "index.js"))) {
@@ -17,12 +18,7 @@ await build({
   entryPoints: ["main", "throughput-worker", "cold-runner", "memory-runner"].map((n) => join(root, "bench", `${n}.ts`)),
   outdir,
   outExtension: { ".js": ".cjs" },
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  packages: "external",
-  sourcemap: "inline",
+  ...TOOL_BUILD_OPTIONS,
   logLevel: "warning",
 });
 const result = spawnSync(process.execPath, [join(outdir, "main.cjs")], { stdio: "inherit", cwd: root });

@@ -10,6 +10,16 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+/** esbuild options for the repository's TypeScript tools (not the Lambda bundle: see scripts/build.mjs). */
+export const TOOL_BUILD_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  packages: "external",
+  sourcemap: "inline",
+});
+
 /** @param {string} entry path from the repository root, e.g. "src/local/cli.ts" */
 export async function runTs(entry, cacheName, argv = process.argv.slice(2)) {
   const outDir = join(ROOT, "node_modules", ".cache", cacheName);
@@ -21,12 +31,7 @@ export async function runTs(entry, cacheName, argv = process.argv.slice(2)) {
   await build({
     entryPoints: [join(ROOT, entry)],
     outfile: tmpFile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    packages: "external",
-    sourcemap: "inline",
+    ...TOOL_BUILD_OPTIONS,
     logLevel: "error",
   });
   renameSync(tmpFile, outFile);

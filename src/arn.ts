@@ -6,6 +6,7 @@
 export interface MethodArn {
   /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}`: every policy resource starts with it. */
   readonly stagePrefix: string;
+  /** The HTTP verb. Whatever stands in its place when it is not one (no access rule matches it then). */
   readonly method: string;
   /** The request path without its leading slash ("" for the root). */
   readonly path: string;
@@ -16,32 +17,13 @@ export interface MethodArn {
 /** API Gateway caps the method ARN at 1600 bytes. */
 export const MAX_METHOD_ARN_LENGTH = 1600;
 
-const ARN = /^(arn:aws[\w-]*:execute-api:[\w-]+:\d{12}:[\w]+\/[^/]+)\/([A-Z*]+)\/(.*)$/;
+/** Stage names are letters, digits, `_` and `-`, or HTTP APIs' `$default`. */
+const ARN = /^(arn:aws[\w-]*:execute-api:[\w-]+:\d{12}:\w+\/[\w$-]+)\/([^/]+)(?:\/(.*))?$/s;
 
 /** Parses a method/route ARN, or returns undefined when it is not one. */
 export function parseMethodArn(arn: unknown): MethodArn | undefined {
   if (typeof arn !== "string" || arn.length > MAX_METHOD_ARN_LENGTH) return undefined;
   const match = ARN.exec(arn);
   if (!match) return undefined;
-  return { stagePrefix: match[1], method: match[2], path: match[3], arn };
-}
-
-const compiled = new Map<string, RegExp>();
-
-/**
- * Whether an IAM policy resource pattern matches an ARN, the way API Gateway evaluates
- * authorizer policies: `*` matches any run of characters (slashes included), `?` one character.
- */
-export function arnMatches(pattern: string, arn: string): boolean {
-  let re = compiled.get(pattern);
-  if (!re) {
-    const source = pattern
-      .split("")
-      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
-      .join("");
-    re = new RegExp(`^${source}$`, "s");
-    if (compiled.size > 10_000) compiled.clear();
-    compiled.set(pattern, re);
-  }
-  return re.test(arn);
+  return { stagePrefix: match[1], method: match[2], path: match[3] ?? "", arn };
 }

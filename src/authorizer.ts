@@ -1,4 +1,4 @@
-import { isPermitted, permittedResources } from "./access";
+import { decideAccess, isLiteralResource } from "./access";
 import { contextOf, type Principal, principalOf } from "./claims";
 import type { Config } from "./config";
 import { classifyFailure, type Decision, reasonOf } from "./errors";
@@ -35,14 +35,15 @@ export function createAuthorizer(config: Pick<Config, "accessRules">, verifier: 
         if (typeof request.token !== "string") throw request.token;
         const payload = await verifier.verify(request.token);
         principal = principalOf(payload);
-        const allowed = permittedResources(config.accessRules, principal, request.arn);
-        const permitted = isPermitted(allowed, request.arn);
+        const access = decideAccess(config.accessRules, principal, request.arn);
         const context = contextOf(principal, payload);
+        // A simple response says the rules' decision itself; a policy says what it can say exactly.
+        const allowed = request.kind === "HTTP" ? access.permitted : access.allowsRequest;
         const response =
           request.kind === "HTTP"
-            ? simpleResponse(permitted, context)
-            : policyResponse(principal.sub, allowed, request.arn, permitted, context);
-        return { decision: permitted ? "Allow" : "Deny", request, principal, response };
+            ? simpleResponse(allowed, context)
+            : policyResponse(principal.sub, access, request.arn, isLiteralResource(request.arn.arn), context);
+        return { decision: allowed ? "Allow" : "Deny", request, principal, response };
       } catch (err) {
         const decision = classifyFailure(err);
         return {

@@ -1,3 +1,4 @@
+import type { Access } from "./access";
 import type { MethodArn } from "./arn";
 import type { AuthorizerContext } from "./claims";
 
@@ -11,7 +12,7 @@ export interface PolicyStatement {
 export interface PolicyResponse {
   readonly principalId: string;
   readonly policyDocument: { readonly Version: "2012-10-17"; readonly Statement: PolicyStatement[] };
-  readonly context?: AuthorizerContext;
+  readonly context: AuthorizerContext;
 }
 
 /** HTTP API payload 2.0 simple response. */
@@ -23,30 +24,36 @@ export interface SimpleResponse {
 export type AuthorizerResponse = PolicyResponse | SimpleResponse;
 
 /**
- * The policy for a verified caller. It allows every resource the caller may reach (so the copy
- * API Gateway caches for this token serves all routes correctly) and, when the requested method is
- * not among them, explicitly denies that one method ARN — a denial that stays true for this token.
+ * The policy for a verified caller. API Gateway caches it for this token (or identity sources) and
+ * reuses it on later requests, so it allows what `access.allow` says — nothing the rules deny,
+ * whatever route asked first — and always carries the context, since a later permitted route may be
+ * served from this very answer.
+ *
+ * A denied request is denied implicitly (no Allow matches it). An explicit Deny names only the
+ * requested ARN, and only when that ARN has no IAM wildcard in it, so a cached Deny can never
+ * block another route. A policy needs one statement: when nothing is allowed and the ARN cannot
+ * be named, the Deny names the stage itself, which no method ARN equals.
  */
 export function policyResponse(
   principalId: string,
-  allowed: readonly string[],
+  access: Access,
   requested: MethodArn,
-  permitted: boolean,
+  literalArn: boolean,
   context: AuthorizerContext,
 ): PolicyResponse {
   const Statement: PolicyStatement[] = [];
-  if (allowed.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Allow", Resource: [...allowed] });
-  if (!permitted) Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource: [requested.arn] });
-  return {
-    principalId,
-    policyDocument: { Version: "2012-10-17", Statement },
-    ...(permitted ? { context } : {}),
-  };
+  if (access.allow.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Allow", Resource: [...access.allow] });
+  if (!access.allowsRequest && (literalArn || Statement.length === 0)) {
+    const Resource = [literalArn ? requested.arn : requested.stagePrefix];
+    Statement.push({ Action: "execute-api:Invoke", Effect: "Deny", Resource });
+  }
+  return { principalId, policyDocument: { Version: "2012-10-17", Statement }, context };
 }
 
 /**
  * HTTP API simple response. `isAuthorized: false` gives the client 403. With caching on, HTTP APIs
- * reuse a simple response for every route unless `$context.routeKey` is an identity source.
+ * reuse a simple response for every request with the same identity-source values, so with access
+ * rules the identity sources must include `$context.httpMethod` and `$context.path` (README).
  */
 export function simpleResponse(permitted: boolean, context: AuthorizerContext): SimpleResponse {
   return permitted ? { isAuthorized: true, context } : { isAuthorized: false };

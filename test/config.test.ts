@@ -59,7 +59,7 @@ describe("loadConfig", () => {
 
   it("loads access rules inline and from a file relative to the task root", () => {
     const rules = '{"rules":[{"route":"GET /pets","scopes":["pets/read"]}]}';
-    expect(loadConfig({ ...POOL, ACCESS_RULES: rules }, noFiles).accessRules?.rules[0].resource).toBe("GET/pets");
+    expect(loadConfig({ ...POOL, ACCESS_RULES: rules }, noFiles).accessRules?.rules[0].exactResources).toEqual(["GET/pets"]);
     const read: string[] = [];
     const io = { readFile: (p: string) => (read.push(p), rules), baseDir: "/var/task" };
     expect(loadConfig({ ...POOL, ACCESS_RULES_FILE: "rules.json" }, io).accessRules?.rules).toHaveLength(1);

@@ -41,7 +41,7 @@ it("answers Allow, Deny, 401 and 500 like the in-process handler", async () => {
   expect((allow.result as PolicyResponse).policyDocument.Statement[0]).toEqual({
     Action: "execute-api:Invoke",
     Effect: "Allow",
-    Resource: [`${STAGE_PREFIX}/GET/pets`, `${STAGE_PREFIX}/GET/pets/*`],
+    Resource: [`${STAGE_PREFIX}/GET/pets`, `${STAGE_PREFIX}/GET/pets/7`],
   });
 
   const deny = await dist.invoke(eventFor("token", token(), "POST /pets"));

@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../../src/local/stack";
-import { arnMatches } from "../../src/arn";
+import { judgeAnswer } from "../../test/support/api-gateway";
 
 export type TokenClass = "valid" | "expired" | "forged-payload" | "forged-key" | "under-privileged";
 type Expected = "Allow" | "Deny" | "Unauthorized";
@@ -128,11 +128,9 @@ export function judgeInvokeAnswer(status: number, body: string, arn: string): Ex
     return "Other";
   }
   if ("errorMessage" in doc) return doc.errorMessage === "Unauthorized" ? "Unauthorized" : "Error";
-  if (typeof doc.isAuthorized === "boolean") return doc.isAuthorized ? "Allow" : "Deny";
-  const statements = (doc.policyDocument as { Statement?: { Effect: string; Resource: string[] }[] } | undefined)?.Statement;
-  if (typeof doc.principalId !== "string" || !Array.isArray(statements)) return "Other";
-  const hit = (effect: string) => statements.some((s) => s.Effect === effect && s.Resource.some((r) => arnMatches(r, arn)));
-  return hit("Deny") ? "Deny" : hit("Allow") ? "Allow" : "Deny";
+  // API Gateway's verdict from the independent IAM simulator the tests use.
+  const verdict = judgeAnswer(doc, arn);
+  return verdict === "Invalid" ? "Other" : verdict;
 }
 
 function emptyTally(): Record<TokenClass, ClassTally> {

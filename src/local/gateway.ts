@@ -1,6 +1,5 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { arnMatches } from "../arn";
 import { closeServer, listen, origin, readBody, sendJson } from "./http-util";
 
 /** The local API's coordinates: every method ARN the gateway builds starts with this. */
@@ -17,6 +16,12 @@ export interface GatewayOptions {
   readonly cacheTtlSeconds?: number;
   /** REQUEST (identity source: the Authorization header, the default) or TOKEN. */
   readonly authorizerType?: AuthorizerType;
+  /**
+   * REQUEST only: the cache key also holds the request's method and path, as the template's
+   * identity sources `context.httpMethod` and `context.path` make it (the default). false keys on
+   * the Authorization header alone.
+   */
+  readonly cacheByRoute?: boolean;
   readonly clock?: () => number;
 }
 
@@ -82,9 +87,29 @@ export function parsePolicy(body: unknown): CachedPolicy | string {
   return { principalId, statements, context: ctx };
 }
 
+const compiled = new Map<string, RegExp>();
+
+/**
+ * IAM's resource matching, as API Gateway applies it to an authorizer's policy: the whole ARN must
+ * match, `*` matches any run of characters (`/` included), `?` any one character, the rest itself.
+ * (Checked against an independent IAM simulator in test/local/gateway.test.ts.)
+ */
+export function iamResourceMatches(pattern: string, arn: string): boolean {
+  let re = compiled.get(pattern);
+  if (!re) {
+    const source = [...pattern]
+      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
+      .join("");
+    re = new RegExp(`^${source}$`, "su");
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, re);
+  }
+  return re.test(arn);
+}
+
 /** API Gateway's policy evaluation: an explicit Deny wins, then any Allow, else denied. */
 export function evaluatePolicy(policy: CachedPolicy, methodArn: string): "Allow" | "ExplicitDeny" | "ImplicitDeny" {
-  const matches = (s: Statement) => s.resources.some((r) => arnMatches(r, methodArn));
+  const matches = (s: Statement) => s.resources.some((r) => iamResourceMatches(r, methodArn));
   if (policy.statements.some((s) => s.effect === "Deny" && matches(s))) return "ExplicitDeny";
   if (policy.statements.some((s) => s.effect === "Allow" && matches(s))) return "Allow";
   return "ImplicitDeny";
@@ -154,7 +179,8 @@ const MESSAGES = {
  * A small stand-in for API Gateway (REST API) in front of a sample backend: it takes the
  * Authorization header, invokes the Lambda authorizer through its invoke URL, evaluates the
  * returned policy against the request's method ARN, caches the answer for the TTL keyed by the
- * identity source (the Authorization header value), and answers 401 / 403 / 500 or forwards to a
+ * identity sources (the Authorization header value, and by default the method and path as the
+ * template configures them), and answers 401 / 403 / 500 or forwards to a
  * backend that echoes what the authorizer said (200).
  *
  * Like API Gateway: a missing identity source is a 401 without calling the authorizer; a thrown
@@ -165,6 +191,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const ttlMs = Math.min(options.cacheTtlSeconds ?? 300, 3600) * 1000;
   const clock = options.clock ?? Date.now;
   const type = options.authorizerType ?? "REQUEST";
+  const byRoute = options.cacheByRoute ?? true;
   const invokeUrl = new URL(options.invokeUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const cache = new Map<string, { policy: CachedPolicy; expires: number }>();
@@ -214,11 +241,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     const base = { "x-amzn-requestid": requestId };
     await readBody(req, 1024 * 1024);
 
-    const identity = req.headers.authorization;
-    if (identity === undefined || identity.trim() === "") {
+    const authorization = req.headers.authorization;
+    if (authorization === undefined || authorization.trim() === "") {
       sendJson(res, 401, MESSAGES.unauthorized, { ...base, "x-amzn-errortype": "UnauthorizedException" });
       return;
     }
+    // The cache key: the identity sources' values.
+    const identity = type === "REQUEST" && byRoute ? JSON.stringify([authorization, method, url.pathname]) : authorization;
     const now = clock();
     let cached = ttlMs > 0 ? cache.get(identity) : undefined;
     if (cached && cached.expires <= now) {
@@ -231,7 +260,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       policy = cached.policy;
     } else {
       const event =
-        type === "TOKEN" ? { type: "TOKEN", authorizationToken: identity, methodArn } : requestEvent(req, url, requestId);
+        type === "TOKEN" ? { type: "TOKEN", authorizationToken: authorization, methodArn } : requestEvent(req, url, requestId);
       // Concurrent first requests with one identity share a single authorizer call (a local
       // simplification that makes "one call per identity per TTL" exact under load).
       let call = ttlMs > 0 ? inflight.get(identity) : undefined;

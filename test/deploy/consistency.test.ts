@@ -439,6 +439,12 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     expect(readEvent(event)).toMatchObject({ kind: "HTTP", token: "a.b.c" });
   });
 
+  it("keys both caches on the token, method and path, so a cached answer only serves the route it was given for", () => {
+    expect(identity.Context).toEqual(["httpMethod", "path"]);
+    const http = template.Resources.HttpApi.Properties!.Auth as { DefaultAuthorizer: string; Authorizers: Record<string, JsonObject> };
+    expect((http.Authorizers[http.DefaultAuthorizer].Identity as JsonObject).Context).toEqual(["httpMethod", "path"]);
+  });
+
   it("caches answers for the TTL parameter: 300 s by default, 0 disables, at most 3600", () => {
     expect(identity.ReauthorizeEvery).toEqual({ Ref: "AuthorizerCacheTtl" });
     expect(template.Parameters.AuthorizerCacheTtl).toMatchObject({ Type: "Number", Default: 300, MinValue: 0, MaxValue: 3600 });

@@ -44,10 +44,10 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
 }
 
 (hasTranslator ? describe : describe.skip)("template.yml through the AWS SAM translator", () => {
-  it("gives the REST API a REQUEST authorizer on the Authorization header, cached for the TTL parameter", () => {
+  it("gives the REST API a REQUEST authorizer keyed on the Authorization header, method and path, cached for the TTL parameter", () => {
     for (const ttl of ["0", "300", "3600"]) {
       const rest = authorizerOf(transform({ AuthorizerCacheTtl: ttl }).Resources, "Api");
-      expect(rest).toMatchObject({ type: "request", identitySource: "method.request.header.Authorization" });
+      expect(rest).toMatchObject({ type: "request", identitySource: "method.request.header.Authorization, context.httpMethod, context.path" });
       expect(String(rest.authorizerResultTtlInSeconds)).toBe(ttl);
     }
   });
@@ -59,7 +59,7 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
       authorizerPayloadFormatVersion: "2.0",
       enableSimpleResponses: true,
       authorizerResultTtlInSeconds: 0,
-      identitySource: ["$request.header.Authorization"],
+      identitySource: ["$request.header.Authorization", "$context.httpMethod", "$context.path"],
     });
   });
 

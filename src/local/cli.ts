@@ -162,7 +162,7 @@ async function start(args: string[]): Promise<number> {
       `  issuer      ${stack.issuerUrl}/.well-known/jwks.json   (CA: ${cwdRelative(stack.caFile)})`,
       `  authorizer  ${stack.invokeUrl}`,
       `              Cognito pool ${LOCAL_USER_POOL_ID}, client ${LOCAL_CLIENT_ID}, iss ${LOCAL_ISSUER}`,
-      `  gateway     ${stack.gatewayUrl}   (REST API, REQUEST authorizer on Authorization, cache TTL ${ttl} s)`,
+      `  gateway     ${stack.gatewayUrl}   (REST API, REQUEST authorizer; cache key Authorization + method + path, TTL ${ttl} s)`,
       "",
       "Try:",
       `  curl -i -H "Authorization: Bearer $(npm run -s token)" http://localhost:${gatewayPort}/pets`,

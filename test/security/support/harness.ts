@@ -4,11 +4,12 @@ import type { Env } from "../../../src/config";
 import { DECISIONS } from "../../../src/errors";
 import { type AuthorizerHandler, createHandler, INTERNAL_ERROR, initialize, UNAUTHORIZED } from "../../../src/handler";
 import { createObservability } from "../../../src/observability";
-import type { AuthorizerResponse, PolicyResponse } from "../../../src/response";
+import type { AuthorizerResponse } from "../../../src/response";
 import { lambdaContext } from "../../helpers/capture";
 import { startJwksServer, type JwksServer, type TestTls } from "../../helpers/jwks-server";
 import { generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../../helpers/keys";
 import { type CapturedOutput, captureOutput, emfMetricNames, parseLines } from "./capture";
+import { judgeAnswer } from "../../support/api-gateway";
 
 export const REPO_ROOT = join(__dirname, "..", "..", "..");
 export const EXAMPLE_RULES = join(REPO_ROOT, "access-rules.example.json");
@@ -38,12 +39,6 @@ export const STATUS: Record<Verdict | "Other", Invocation["status"]> = {
   Other: 500,
 };
 
-/** IAM/API Gateway resource glob (`*` any run, `?` one character), written independently of src/arn.ts. */
-function globMatches(pattern: string, value: string): boolean {
-  const source = [...pattern].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join("");
-  return new RegExp(`^${source}$`, "s").test(value);
-}
-
 /** The requested ARN of an event, if it has one (for judging a policy). */
 function requestedArn(event: unknown): string | undefined {
   if (typeof event !== "object" || event === null) return undefined;
@@ -52,19 +47,12 @@ function requestedArn(event: unknown): string | undefined {
   return typeof arn === "string" ? arn : undefined;
 }
 
-/** Judges a resolved answer the way API Gateway would: explicit Deny wins, then any matching Allow. */
+/** Judges a resolved answer the way API Gateway would, with the independent IAM simulator (test/support/api-gateway.ts). */
 export function judge(event: unknown, response: unknown): Verdict | "Other" {
-  if (typeof response !== "object" || response === null) return "Other";
-  const r = response as Record<string, unknown>;
-  if (typeof r.isAuthorized === "boolean") return r.isAuthorized ? "Allow" : "Deny";
-  const policy = r as Partial<PolicyResponse>;
-  const statements = policy.policyDocument?.Statement;
   const arn = requestedArn(event);
-  if (typeof policy.principalId !== "string" || !Array.isArray(statements) || arn === undefined) return "Other";
-  const matches = (effect: string) =>
-    statements.some((s) => s.Effect === effect && s.Action === "execute-api:Invoke" && s.Resource.some((res) => globMatches(res, arn)));
-  if (matches("Deny")) return "Deny";
-  return matches("Allow") ? "Allow" : "Deny";
+  if (arn === undefined && !(typeof response === "object" && response !== null && "isAuthorized" in response)) return "Other";
+  const verdict = judgeAnswer(response, arn ?? "");
+  return verdict === "Invalid" ? "Other" : verdict;
 }
 
 export function fakeContext(): Context {

@@ -48,7 +48,9 @@ step() {
   shift
   printf '\n[container] ==> %s\n' "$name" >&2
   t0=$(now_ms)
-  "$@"
+  CURRENT_STEP=$name CURRENT_T0=$t0
+  "$@" # not `|| …`: that would turn off set -e inside the step
+  CURRENT_STEP=""
   TIMINGS+=("$(printf '%-44s %7s s' "$name" "$(seconds_since "$t0")")")
   printf '[container] <== %s: %s s\n' "$name" "$(seconds_since "$t0")" >&2
 }
@@ -59,15 +61,22 @@ print_timings() {
 }
 
 compose() { timeout "${COMPOSE_TIMEOUT:-300}" docker compose "$@"; }
+# Compose writes terminal control sequences (erase line) even with --no-color.
+strip_ansi() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
+CURRENT_STEP=""
+CURRENT_T0=0
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  if [ -n "$CURRENT_STEP" ]; then
+    TIMINGS+=("$(printf '%-44s %7s s  FAILED' "$CURRENT_STEP" "$(seconds_since "$CURRENT_T0")")")
+  fi
   [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
   if [ "$STACK_STARTED" = 1 ] && engine_up; then
     if [ "$status" != 0 ]; then
       log "FAILED (status $status): the stack's last logs:"
-      timeout 30 docker compose logs --no-color --tail 60 >&2 || true
+      timeout 30 docker compose logs --no-color --tail 60 2>&1 | strip_ansi >&2 || true
     fi
     log "taking the stack down"
     timeout 120 docker compose down --remove-orphans --timeout 5 >&2 || log "WARNING: docker compose down failed"
@@ -83,7 +92,14 @@ trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated (time bound reached?)"; exit 143' TERM
 
 # The whole test is bounded too: past CONTAINER_TEST_TIMEOUT the watchdog ends it (cleanup still runs).
-( sleep "${CONTAINER_TEST_TIMEOUT:-1500}" && printf '[container] time bound of %s s reached\n' "${CONTAINER_TEST_TIMEOUT:-1500}" >&2 && kill -TERM $$ ) 2>/dev/null &
+(
+  trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  sleep "${CONTAINER_TEST_TIMEOUT:-1500}" &
+  nap=$!
+  wait "$nap"
+  printf '[container] time bound of %s s reached\n' "${CONTAINER_TEST_TIMEOUT:-1500}" >&2
+  kill -TERM $$
+) &
 WATCHDOG=$!
 
 if [ "$(id -u)" != 0 ]; then
@@ -228,7 +244,7 @@ step "curl the invoke URL" calls
 check_logs() {
   timeout 30 docker compose logs --no-color --no-log-prefix authorizer >"$WORK/authorizer.log"
   log "docker compose logs authorizer (first 40 lines):"
-  head -n 40 "$WORK/authorizer.log" >&2
+  head -n 40 "$WORK/authorizer.log" | strip_ansi >&2
   node "$ROOT/test/container/check.mjs" logs "$WORK/authorizer.log" "$WORK/secrets" "${DECISIONS[@]}" >&2
 }
 step "docker compose logs" check_logs

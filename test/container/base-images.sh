@@ -89,8 +89,11 @@ build_lambda_image() {
 
 build_base_images() {
   [ -n "$NODE_IMAGE" ] && [ -n "$LAMBDA_IMAGE" ] || { log "ERROR: cannot read the FROM lines of $ROOT/Dockerfile"; return 1; }
-  build_rootfs_image
-  build_node_image
-  build_lambda_image
+  local t0 part
+  for part in rootfs node lambda; do
+    t0=$(date +%s%3N)
+    "build_${part}_image"
+    log "$part image: $(awk -v a="$t0" -v b="$(date +%s%3N)" 'BEGIN { printf "%.1f", (b - a) / 1000 }') s"
+  done
   docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | grep -F -e "$ROOTFS_IMAGE" -e "$NODE_IMAGE" -e "$LAMBDA_IMAGE" >&2 || true
 }

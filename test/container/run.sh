@@ -145,21 +145,22 @@ refuse_without_local() {
   compose down --remove-orphans --timeout 5 >/dev/null 2>&1
   log "ok: without ./.local, up refused with the engine's 'bind source path does not exist' and created nothing"
 
-  # An empty ./.local (no issuer state): the issuer says what to do and exits; the authorizer never starts.
-  mkdir .local
+  # ./.local without the issuer's state (its folders only, as after deleting state.json): the issuer says
+  # what to do and exits; the authorizer never starts.
+  mkdir -p .local/ca .local/issuer
   if compose up -d >"$WORK/no-state.log" 2>&1; then
     cat "$WORK/no-state.log" >&2
-    log "ERROR: docker compose up started with an empty ./.local"
+    log "ERROR: docker compose up started with no issuer state in ./.local"
     return 1
   fi
   tail -n 2 "$WORK/no-state.log" >&2
   timeout 30 docker compose logs --no-color --no-log-prefix issuer 2>&1 | strip_ansi | tee "$WORK/no-state-issuer.log" >&2
   grep -q 'no local issuer state in /app/.local/issuer/state.json: run `npm run -s token > /dev/null` on the host first' "$WORK/no-state-issuer.log" \
     || { log "ERROR: the issuer did not say how to create its state"; return 1; }
-  [ -z "$(ls -A .local)" ] || { log "ERROR: something was written into ./.local: $(ls -A .local)"; return 1; }
+  [ -z "$(find .local -type f)" ] || { log "ERROR: something was written into ./.local: $(find .local -type f)"; return 1; }
   compose down --remove-orphans --timeout 5 >/dev/null 2>&1
-  rmdir .local
-  log "ok: with an empty ./.local the issuer exited saying how to create it, and wrote nothing"
+  rmdir .local/ca .local/issuer .local
+  log "ok: with no state in ./.local the issuer exited saying how to create it, and wrote nothing"
 }
 step "up without ./.local (or its state) refuses" refuse_without_local
 

@@ -66,6 +66,7 @@ strip_ansi() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
 CURRENT_STEP=""
 CURRENT_T0=0
+PROBE=""
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
@@ -73,6 +74,7 @@ cleanup() {
     TIMINGS+=("$(printf '%-44s %7s s  FAILED' "$CURRENT_STEP" "$(seconds_since "$CURRENT_T0")")")
   fi
   [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+  if [ -n "$PROBE" ]; then timeout 30 docker stop -t 2 "$PROBE" >/dev/null 2>&1 || true; fi
   if [ "$STACK_STARTED" = 1 ] && engine_up; then
     if [ "$status" != 0 ]; then
       log "FAILED (status $status): the stack's last logs:"
@@ -111,6 +113,40 @@ fi
 step "install docker.io, debootstrap, Compose v2" install_tools
 step "engine start" start_engine
 step "base images (stand-ins)" build_base_images
+
+# The stand-in Lambda base image keeps the contract docs/local.md describes: the entrypoint, task root,
+# the emulator's environment defaults, one invocation at a time, a function error's JSON, the timeout.
+PROBE=""
+standin_contract() {
+  local url=http://127.0.0.1:9100/2015-03-31/functions/function/invocations answer code
+  PROBE=$(docker run -d --rm -e AWS_LAMBDA_FUNCTION_TIMEOUT=2 -p 127.0.0.1:9100:8080 \
+    -v "$ROOT/test/container/rie-probe:/var/task:ro" "$LAMBDA_IMAGE" index.handler)
+  for _ in $(seq 1 40); do curl -s -o /dev/null --max-time 1 "http://127.0.0.1:9100/" && break; sleep 0.25; done
+  answer=$(curl -sS --max-time 10 -XPOST "$url" -d '{}')
+  log "environment seen by the function: $answer"
+  node -e '
+    const a = JSON.parse(process.argv[1]);
+    const want = { functionName: "test_function", functionVersion: "$LATEST", memorySize: "3008", logGroup: "/aws/lambda/Functions",
+      logStream: "$LATEST", executionEnv: "AWS_Lambda_nodejs22.x", taskRoot: "/var/task", handler: "index.handler", cwd: "/var/task", runtimeApi: "127.0.0.1:9001" };
+    for (const [k, v] of Object.entries(want)) if (a[k] !== v) { console.error(`CHECK FAILED: ${k} is ${a[k]}, expected ${v}`); process.exit(1); }' "$answer"
+  curl -s -o /dev/null -w '%{http_code}' --max-time 10 -XPOST "$url" -d '{"waitMs":1000}' >"$WORK/probe-a" &
+  local first=$!
+  sleep 0.3
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -XPOST "$url" -d '{}')
+  wait "$first" # not a bare `wait`: that would wait for the watchdog too
+  [ "$code" = 400 ] && [ "$(cat "$WORK/probe-a")" = 200 ] || { log "ERROR: concurrent invocations gave $(cat "$WORK/probe-a") and $code, expected 200 and 400"; return 1; }
+  answer=$(curl -sS --max-time 10 -XPOST "$url" -d '{"fail":true}')
+  node -e 'const a = JSON.parse(process.argv[1]); if (a.errorType !== "Error" || a.errorMessage !== "probe failure" || !Array.isArray(a.trace)) process.exit(1)' "$answer" \
+    || { log "ERROR: a function error came back as $answer"; return 1; }
+  answer=$(curl -sS --max-time 10 -XPOST "$url" -d '{"waitMs":5000}')
+  [ "$answer" = "Task timed out after 2.00 seconds" ] || { log "ERROR: the timeout came back as $answer"; return 1; }
+  answer=$(curl -sS --max-time 10 -XPOST "$url" -d '{}')
+  [ "$(docker logs "$PROBE" 2>&1 | grep -c "exec '/var/runtime/bootstrap'")" = 2 ] || { log "ERROR: the runtime was not started again after the timeout"; return 1; }
+  docker stop -t 2 "$PROBE" >/dev/null
+  PROBE=""
+  log "ok: emulator defaults, task root and handler; a concurrent invocation refused with 400; a function error's JSON; a timeout answered and the runtime started again"
+}
+step "stand-in Lambda base: emulator contract" standin_contract
 
 compose_build() {
   compose version

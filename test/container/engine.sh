@@ -117,6 +117,8 @@ start_engine() {
 
 stop_engine() {
   [ "$ENGINE_STARTED_BY_US" = 1 ] && [ -n "$ENGINE_PID" ] || return 0
+  # The data root is a cache kept between runs: drop the untagged images older builds left behind.
+  timeout 60 docker image prune -f >/dev/null 2>&1 || true
   log "stopping the dockerd this test started (pid $ENGINE_PID)"
   kill -TERM "$ENGINE_PID" 2>/dev/null || true
   local i

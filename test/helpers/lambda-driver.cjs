@@ -6,7 +6,12 @@
 const { handler } = require(process.argv[2]);
 
 let invocation = 0;
-process.on("message", async ({ id, event, traceId }) => {
+process.on("message", async ({ id, event, traceId, probe }) => {
+  if (probe === "memory") {
+    // Peak and current resident set of this process, in bytes (maxRSS is reported in KiB).
+    process.send({ id, result: { maxRss: process.resourceUsage().maxRSS * 1024, rss: process.memoryUsage.rss() } });
+    return;
+  }
   invocation += 1;
   if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
   const context = {

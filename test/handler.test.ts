@@ -304,7 +304,7 @@ describe("generic OIDC issuers", () => {
     ["a foreign audience", { aud: "api://billing" }, "JwtInvalidAudienceError"],
     ["a foreign client_id", { client_id: "intruder" }, "JwtInvalidAudienceError"],
     ["neither aud nor client_id", {}, "JwtInvalidAudienceError"],
-    ["iat in the future", { aud: "api://pets", iat: nowSeconds() + 3600 }, "RequiredClaimError"],
+    ["iat in the future", { aud: "api://pets", iat: nowSeconds() + 3600 }, "IssuedInFutureError"],
   ])("%s → %s", async (_case, claims, reason) => {
     const { result, error, decisionLog } = await call(eventFor("token", oidcToken(claims)), handler);
     if (reason === undefined) {

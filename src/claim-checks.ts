@@ -88,11 +88,10 @@ export interface FormOptions {
  */
 export function checkTokenForm(token: string, header: JwtHeader, options: FormOptions = {}): void {
   const segments = token.split(".");
+  if (segments.length !== 3) return; // not a JWS compact token: aws-jwt-verify's parse refuses it (JwtParseError)
   const names = ["header", "payload", "signature"];
   segments.forEach((segment, i) => {
-    if (!isCanonicalBase64Url(segment)) {
-      throw new NonCanonicalEncodingError(`The token's ${names[i] ?? `segment ${i + 1}`} is not canonical base64url`);
-    }
+    if (!isCanonicalBase64Url(segment)) throw new NonCanonicalEncodingError(`The token's ${names[i]} is not canonical base64url`);
   });
   if (header.crit !== undefined) {
     throw new UnsupportedJwsExtensionError("The JWS header has crit; no critical extension is supported");

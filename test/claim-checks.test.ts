@@ -80,6 +80,10 @@ describe("checkTokenForm", () => {
     expect(() => checkTokenForm(seg(i, altered), header)).toThrow(NonCanonicalEncodingError);
   });
 
+  it("leaves a token that is not three segments to aws-jwt-verify's parser", () => {
+    expect(() => checkTokenForm(`${token}.QR`, header)).not.toThrow();
+  });
+
   it.each<[string, JwtHeader]>([
     ["an unknown critical extension", { ...header, crit: ["x-unknown"], "x-unknown": 1 }],
     ["crit b64 with b64 false (RFC 7797)", { ...header, crit: ["b64"], b64: false }],

@@ -100,14 +100,12 @@ function decodeSegment(segment: string): Record<string, unknown> | undefined {
  * they pick the verifier and feed the form checks; aws-jwt-verify then validates the whole token
  * (a malformed one fails there with the same JwtParseError). Undefined parts could not be read.
  */
-export function readUnverified(token: string): { header?: JwtHeader; iss?: string } {
+export function readUnverified(token: string): { header: JwtHeader | undefined; iss: string | undefined } {
   const first = token.indexOf(".");
   const second = first < 0 ? -1 : token.indexOf(".", first + 1);
-  if (second < 0) return {};
+  if (second < 0) return { header: undefined, iss: undefined };
   const payload = decodeSegment(token.slice(first + 1, second));
-  const iss = typeof payload?.iss === "string" ? payload.iss : undefined;
-  const header = decodeSegment(token.slice(0, first)) as JwtHeader | undefined;
-  return { ...(header ? { header } : {}), ...(iss !== undefined ? { iss } : {}) };
+  return { header: decodeSegment(token.slice(0, first)) as JwtHeader | undefined, iss: typeof payload?.iss === "string" ? payload.iss : undefined };
 }
 
 /** The `iss` claim of a token, read leniently (see readUnverified). */

@@ -11,10 +11,11 @@ export interface LambdaResult {
   readonly error?: { message: string; type: string; keys: string[] };
 }
 
-/** The child's resident set in bytes: now, and the peak since it started. */
+/** The child's resident set in bytes: now, the peak since it started, and the highest sampled since the previous probe. */
 export interface MemoryProbe {
   readonly rss: number;
   readonly maxRss: number;
+  readonly sampledMax: number;
 }
 
 export interface LambdaProcess {

@@ -91,6 +91,8 @@ describe("the shipped bundle: strict token checks and key-set refresh (JWKS_MAX_
       CLIENT_ID: TEST_CLIENT_ID,
       JWKS_URI: rotating.jwksUri,
       JWKS_MAX_AGE_SECONDS: "2",
+      // The test helpers sign with typ JWT; RFC 9068 access tokens carry at+jwt.
+      JWT_TYP: "at+jwt,JWT",
       NODE_EXTRA_CA_CERTS: rotating.tls.caFile,
       POWERTOOLS_METRICS_NAMESPACE: "DistStrictTest",
     });
@@ -111,6 +113,9 @@ describe("the shipped bundle: strict token checks and key-set refresh (JWKS_MAX_
     ["a signature with non-zero unused bits", "401", () => unusedBitsSet(signed())],
     ["iat 5 s in the future", "Allow", () => signed({ iat: nowSeconds() + 5 })],
     ["iat an hour in the future", "401", () => signed({ iat: nowSeconds() + 3600, exp: nowSeconds() + 7200 })],
+    ["typ at+jwt (JWT_TYP=at+jwt,JWT)", "Allow", () => signed({}, keyA, { typ: "at+jwt" })],
+    ["typ logout+jwt (JWT_TYP=at+jwt,JWT)", "401", () => signed({}, keyA, { typ: "logout+jwt" })],
+    ["no typ (JWT_TYP=at+jwt,JWT)", "401", () => signed({}, keyA, { typ: undefined })],
   ])("%s → %s", async (_case, expected, make) => {
     const answer = await strict.invoke(eventFor("token", make()));
     if (expected === "Allow") expect((answer.result as PolicyResponse).policyDocument.Statement[0].Effect).toBe("Allow");
@@ -131,5 +136,29 @@ describe("the shipped bundle: strict token checks and key-set refresh (JWKS_MAX_
     expect(answer.error).toMatchObject({ message: UNAUTHORIZED });
     expect(rotating.requests - before).toBe(1);
     expect((await strict.invoke(eventFor("token", signed({}, keyB)))).error).toBeUndefined();
+  });
+
+  it("keeps the keys when a refresh fails, and logs and counts the failure", async () => {
+    rotating.mode = { kind: "status", status: 503 };
+    const before = rotating.requests;
+    const failedAt = Date.now();
+    // Real time again: the next refresh is due 2 s after the last fetch.
+    while (rotating.requests === before && Date.now() - failedAt < 5000) {
+      const answer = await strict.invoke(eventFor("token", signed({}, keyB)));
+      expect(answer.error).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rotating.requests - before).toBe(1);
+    const deadline = Date.now() + 5000;
+    let lines = strict.output();
+    while (!lines.some((l) => l.includes("JWKS refresh failed")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      lines = strict.output();
+    }
+    const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.message === "JWKS refresh failed; keeping the cached keys")).toEqual([
+      expect.objectContaining({ level: "WARN", reason: "NonRetryableFetchError", jwksUri: rotating.jwksUri }),
+    ]);
+    expect(emittedMetrics(records).JwksRefreshFailed?.value).toBe(1);
   });
 });

@@ -3,9 +3,10 @@
  * clock is a parameter.
  *
  * - checkTokenForm runs before any key is looked up (the token's encoding and JWS header);
- * - claimChecks runs after the signature (as aws-jwt-verify's customJwtCheck).
+ * - claimChecks (and oidcClaimChecks) run after the signature, as aws-jwt-verify's customJwtCheck.
  */
-import { JwtExpiredError } from "aws-jwt-verify/error";
+import { assertStringArrayContainsString, assertStringArraysOverlap } from "aws-jwt-verify/assert";
+import { JwtExpiredError, JwtInvalidAudienceError } from "aws-jwt-verify/error";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { AuthorizerError } from "./errors";
 
@@ -144,4 +145,22 @@ export function claimChecks(options: ClaimCheckOptions): ClaimCheck {
 export function checkTokenUse(payload: JwtPayload, expected: string): void {
   if (payload.token_use === undefined) throw new RequiredClaimError(`Expected token_use ${expected}, found none`);
   if (payload.token_use !== expected) throw new TokenUseMismatchError(`Expected token_use ${expected}, found another value`);
+}
+
+/**
+ * An OIDC issuer's checks: `common`, then the audience in either shape, `aud` (ID tokens) or
+ * `client_id` (Cognito-style access tokens without `aud`), then `token_use` when one is required.
+ */
+export function oidcClaimChecks(common: ClaimCheck, audiences: readonly string[], tokenUse: string | undefined): ClaimCheck {
+  const accepted = [...audiences];
+  return (props) => {
+    common(props);
+    const { payload } = props;
+    if (payload.aud !== undefined) {
+      assertStringArraysOverlap("Audience", payload.aud, accepted, JwtInvalidAudienceError);
+    } else {
+      assertStringArrayContainsString("Client ID", payload.client_id, accepted, JwtInvalidAudienceError);
+    }
+    if (tokenUse !== undefined) checkTokenUse(payload, tokenUse);
+  };
 }

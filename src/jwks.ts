@@ -414,6 +414,38 @@ export class RefreshingJwksCache implements JwksCache {
   }
 }
 
+export interface JwksCacheSettings {
+  readonly fetchTimeoutMs: number;
+  readonly maxAgeMs: number;
+  readonly staleGraceMs: number;
+  /** aws-jwt-verify's penalty box for unknown kids. */
+  readonly penaltySeconds: number;
+  readonly requestOptions?: Readonly<Record<string, unknown>>;
+  readonly retryAfterFailureMs?: number;
+  readonly get?: HttpsGet;
+  readonly now?: () => number;
+  readonly onRefreshFailure?: (failure: RefreshFailure) => void;
+  readonly onKeysReplaced?: (uri: string, jwks: Jwks) => void;
+}
+
+/** The production key-set cache: a RefreshingJwksCache over a StreamingFetcher and aws-jwt-verify's penalty box. */
+export function createJwksCache(settings: JwksCacheSettings): RefreshingJwksCache {
+  return new RefreshingJwksCache({
+    fetcher: new StreamingFetcher({
+      timeoutMs: settings.fetchTimeoutMs,
+      requestOptions: settings.requestOptions,
+      retryAfterFailureMs: settings.retryAfterFailureMs,
+      get: settings.get,
+    }),
+    maxAgeMs: settings.maxAgeMs,
+    staleGraceMs: settings.staleGraceMs,
+    penaltyBox: new SimplePenaltyBox({ waitSeconds: settings.penaltySeconds }),
+    now: settings.now,
+    onRefreshFailure: settings.onRefreshFailure,
+    onKeysReplaced: settings.onKeysReplaced,
+  });
+}
+
 function kidOf(jwt: DecomposedJwt): string {
   const kid = jwt.header.kid;
   if (typeof kid !== "string") throw new JwtWithoutValidKidError("JWT header does not have valid kid claim");

@@ -3,17 +3,15 @@
  * each token to its issuer's verifier. The pieces live beside it: jwks.ts (fetching and caching
  * key sets) and claim-checks.ts (the checks aws-jwt-verify leaves to its caller).
  */
-import { assertStringArrayContainsString, assertStringArraysOverlap } from "aws-jwt-verify/assert";
 import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
-import { JwtInvalidAudienceError } from "aws-jwt-verify/error";
-import { type Jwks, type JwksCache, SimplePenaltyBox } from "aws-jwt-verify/jwk";
+import type { Jwks, JwksCache } from "aws-jwt-verify/jwk";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
-import { type ClaimCheck, checkTokenForm, checkTokenUse, claimChecks } from "./claim-checks";
+import { checkTokenForm, claimChecks, oidcClaimChecks } from "./claim-checks";
 import type { CognitoIssuerConfig, Config, OidcIssuerConfig } from "./config";
 import { UnknownIssuerError } from "./errors";
-import { type HttpsGet, RedirectingJwksCache, type RefreshFailure, RefreshingJwksCache, StreamingFetcher } from "./jwks";
+import { createJwksCache, type HttpsGet, RedirectingJwksCache, type RefreshFailure } from "./jwks";
 
 /** Verifies a JWT against the configured issuers; rejects with aws-jwt-verify's error tree or ours. */
 export interface TokenVerifier {
@@ -48,40 +46,9 @@ export const cognitoIssuers = (userPoolId: string): string[] => {
   ];
 };
 
-/** Where aws-jwt-verify fetches an issuer's keys when no jwksUri is given. */
-const defaultJwksUri = (issuer: string) => `${issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
-
-export function defaultJwksCache(config: Config, deps: VerifierDeps = {}, onKeysReplaced?: (uri: string, jwks: Jwks) => void): JwksCache {
-  return new RefreshingJwksCache({
-    fetcher: new StreamingFetcher({
-      timeoutMs: config.jwksFetchTimeoutMs,
-      requestOptions: deps.fetchOptions,
-      retryAfterFailureMs: deps.retryAfterFailureMs,
-      get: deps.httpsGet,
-    }),
-    maxAgeMs: config.jwksMaxAgeSeconds * 1000,
-    staleGraceMs: config.jwksStaleGraceSeconds * 1000,
-    penaltyBox: new SimplePenaltyBox({ waitSeconds: config.jwksPenaltySeconds }),
-    now: deps.now,
-    onRefreshFailure: deps.onJwksRefreshFailure,
-    onKeysReplaced,
-  });
-}
-
-/** OIDC audience check covering both shapes: `aud` (ID tokens) or `client_id` (Cognito-style access tokens). */
-function oidcChecks(issuer: OidcIssuerConfig, common: ClaimCheck): ClaimCheck {
-  const audiences = [...issuer.audiences];
-  return (props) => {
-    common(props);
-    const { payload } = props;
-    if (payload.aud !== undefined) {
-      assertStringArraysOverlap("Audience", payload.aud, audiences, JwtInvalidAudienceError);
-    } else {
-      assertStringArrayContainsString("Client ID", payload.client_id, audiences, JwtInvalidAudienceError);
-    }
-    if (issuer.tokenUse !== undefined) checkTokenUse(payload, issuer.tokenUse);
-  };
-}
+/** Where aws-jwt-verify fetches a key set when no jwksUri is given: CognitoJwtVerifier's form, and JwtVerifier's. */
+const cognitoJwksUri = (issuer: string) => `${issuer}/.well-known/jwks.json`;
+const oidcJwksUri = (issuer: string) => new URL(`${new URL(issuer).pathname.replace(/\/$/, "")}/.well-known/jwks.json`, issuer).href;
 
 type Verify = (token: string) => Promise<JwtPayload>;
 
@@ -123,7 +90,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
 
   const redirects = new Map<string, string>();
   for (const pool of cognito) {
-    if (pool.jwksUri) for (const iss of cognitoIssuers(pool.userPoolId)) redirects.set(defaultJwksUri(iss), pool.jwksUri);
+    if (pool.jwksUri) for (const iss of cognitoIssuers(pool.userPoolId)) redirects.set(cognitoJwksUri(iss), pool.jwksUri);
   }
   /**
    * aws-jwt-verify keeps the public-key objects it made per issuer and kid, so a kid that a fetched
@@ -133,7 +100,20 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
   const forgetters = new Map<string, ((jwks: Jwks) => void)[]>();
   const onKeysReplaced = (uri: string, jwks: Jwks) => forgetters.get(uri)?.forEach((forget) => forget(jwks));
   const track = (fetchedFrom: string, forget: (jwks: Jwks) => void) => forgetters.set(fetchedFrom, [...(forgetters.get(fetchedFrom) ?? []), forget]);
-  const baseCache = deps.jwksCache ?? defaultJwksCache(config, deps, onKeysReplaced);
+  const baseCache =
+    deps.jwksCache ??
+    createJwksCache({
+      fetchTimeoutMs: config.jwksFetchTimeoutMs,
+      maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+      staleGraceMs: config.jwksStaleGraceSeconds * 1000,
+      penaltySeconds: config.jwksPenaltySeconds,
+      requestOptions: deps.fetchOptions,
+      retryAfterFailureMs: deps.retryAfterFailureMs,
+      get: deps.httpsGet,
+      now: deps.now,
+      onRefreshFailure: deps.onJwksRefreshFailure,
+      onKeysReplaced,
+    });
   const jwksCache = redirects.size > 0 ? new RedirectingJwksCache(baseCache, redirects) : baseCache;
 
   const byIssuer = new Map<string, Verify>();
@@ -154,7 +134,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
     for (const pool of cognito) {
       for (const iss of cognitoIssuers(pool.userPoolId)) {
         byIssuer.set(iss, verify);
-        const uri = redirects.get(defaultJwksUri(iss)) ?? defaultJwksUri(iss);
+        const uri = redirects.get(cognitoJwksUri(iss)) ?? cognitoJwksUri(iss);
         if (!forgetters.has(uri)) track(uri, (jwks) => verifier.cacheJwks(jwks, pool.userPoolId));
       }
     }
@@ -164,9 +144,9 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
     const verifier = JwtVerifier.create(
       oidc.map((issuer) => ({
         issuer: issuer.issuer,
-        audience: null, // checked in oidcChecks, which also accepts client_id-shaped access tokens
+        audience: null, // checked in oidcClaimChecks, which also accepts client_id-shaped access tokens
         graceSeconds: futureSkewSeconds,
-        customJwtCheck: oidcChecks(issuer, common),
+        customJwtCheck: oidcClaimChecks(common, issuer.audiences, issuer.tokenUse),
         ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
       })),
       { jwksCache },
@@ -174,7 +154,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
     const verify: Verify = (token) => verifier.verify(token);
     for (const issuer of oidc) {
       byIssuer.set(issuer.issuer, verify);
-      const uri = issuer.jwksUri ?? defaultJwksUri(issuer.issuer);
+      const uri = issuer.jwksUri ?? oidcJwksUri(issuer.issuer);
       track(uri, (jwks) => verifier.cacheJwks(jwks, issuer.issuer));
     }
     hydrators.push(() => verifier.hydrate());

@@ -172,6 +172,22 @@ describe("key-set refresh (JWKS_MAX_AGE_SECONDS=2)", () => {
     await expect(verifier.verify(token({}, replacement))).resolves.toBeDefined();
   });
 
+  it("the same for an OIDC issuer whose key-set URL aws-jwt-verify derives (mixed-case host)", async () => {
+    let now = Date.now();
+    const { idp, get } = fakeIdp();
+    idp.keys = [key.jwk];
+    const issuer = "https://IdP.Example.test/tenant";
+    const config = loadConfig({ ISSUER: issuer, AUDIENCE: "api://pets", JWKS_MAX_AGE_SECONDS: "2" }, { readFile: () => "", baseDir: "/" });
+    const verifier = createVerifier(config, { httpsGet: get, now: () => now });
+    const old = signJwt({ iss: issuer, aud: "api://pets", sub: "u", exp: nowSeconds() + 60 }, key);
+    await expect(verifier.verify(old)).resolves.toBeDefined();
+    const replacement = generateKey("k1");
+    idp.keys = [replacement.jwk];
+    now += 2000;
+    await expect(verifier.verify(old)).rejects.toBeInstanceOf(JwtInvalidSignatureError);
+    expect(idp.gets).toEqual(["https://idp.example.test/tenant/.well-known/jwks.json", "https://idp.example.test/tenant/.well-known/jwks.json"]);
+  });
+
   it("a failed refresh keeps the keys and is reported", async () => {
     const { verifier, idp, advance, failures } = setup();
     await verifier.hydrate();

@@ -337,8 +337,11 @@ export class RefreshingJwksCache implements JwksCache {
     }
     const cached = set && findJwkInJwks(set.jwks, kid);
     if (cached) return cached;
-    // As aws-jwt-verify's SimpleJwksCache: an unknown kid fetches the set once, then waits out the penalty.
-    await this.penaltyBox.wait(uri, kid);
+    // As aws-jwt-verify's SimpleJwksCache: an unknown kid fetches the set once, then waits out the
+    // penalty. Without a usable set (never fetched, or past its grace) there is nothing to wait on:
+    // every kid is unknown then, the valid ones too, so the set is fetched (failures are bounded by
+    // the fetcher's retry window).
+    if (set) await this.penaltyBox.wait(uri, kid);
     const jwks = await this.getJwks(uri);
     const jwk = findJwkInJwks(jwks, kid);
     if (!jwk) {

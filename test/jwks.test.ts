@@ -391,6 +391,15 @@ describe("RefreshingJwksCache", () => {
     expect(() => cache.getCachedJwk(URI, jwt("k1"))).toThrow(JwksNotAvailableInCacheError);
   });
 
+  it("fetches a set that is past its grace even while an unknown kid's penalty runs (a valid kid is not a 401)", async () => {
+    const { cache, sets, time } = setup({ staleGraceMs: 0 });
+    await cache.getJwks(URI);
+    await expect(cache.getJwk(URI, jwt("k9"))).rejects.toBeInstanceOf(KidNotFoundInJwksError); // penalty: 10 s
+    time.advance(MAX_AGE_MS); // the set is past its max-age and, with no grace, dropped
+    expect((await cache.getJwk(URI, jwt("k1"))).kid).toBe("k1");
+    expect(sets.state.calls).toBe(3);
+  });
+
   it("honours a shorter Cache-Control max-age, never below the floor, and ignores a longer one", async () => {
     const maxAgeMs = 3600_000;
     const { cache, sets, time } = setup({ maxAgeMs });

@@ -382,14 +382,13 @@ export class RefreshingJwksCache implements JwksCache {
     this.sets.set(uri, { jwks, refreshAt: now + maxAgeMs, expiresAt: now + maxAgeMs + this.options.staleGraceMs });
   }
 
-  /** The cached set, unless it is past its grace (then it is dropped). */
+  /**
+   * The cached set, unless it is past its grace. An expired set is not used but stays as the base
+   * that the next fetched set is compared with (onKeysReplaced).
+   */
   private usable(uri: string): CachedKeySet | undefined {
     const set = this.sets.get(uri);
-    if (set && this.now() >= set.expiresAt) {
-      this.sets.delete(uri);
-      return undefined;
-    }
-    return set;
+    return set && this.now() < set.expiresAt ? set : undefined;
   }
 
   /** Resolves to the refreshed set, or to `stale` itself with the error when the refresh failed within the grace. */
@@ -406,10 +405,7 @@ export class RefreshingJwksCache implements JwksCache {
 
   private keep(uri: string, stale: CachedKeySet, error: unknown): CachedKeySet {
     const now = this.now();
-    if (now >= stale.expiresAt) {
-      this.sets.delete(uri);
-      throw error;
-    }
+    if (now >= stale.expiresAt) throw error; // past its grace: no longer used
     stale.refreshAt = now + Math.min(REFRESH_RETRY_MS, this.options.maxAgeMs);
     const staleForMs = now - (stale.expiresAt - this.options.staleGraceMs);
     this.options.onRefreshFailure?.({ uri, error, staleForMs, graceLeftMs: stale.expiresAt - now });

@@ -452,6 +452,15 @@ describe("RefreshingJwksCache", () => {
     expect(replaced).toEqual([URI]);
   });
 
+  it("also compares a set fetched after the old one expired (past its grace)", async () => {
+    const { cache, sets, time, replaced } = setup({ staleGraceMs: 0 });
+    await cache.getJwks(URI);
+    sets.state.keys = [jwk("k1", "another-modulus")];
+    time.advance(MAX_AGE_MS);
+    await cache.getJwk(URI, jwt("k1"));
+    expect(replaced).toEqual([URI]);
+  });
+
   it("refuses a token without a string kid before any fetch", async () => {
     const { cache, sets } = setup();
     await expect(cache.getJwk(URI, jwt(undefined))).rejects.toThrow(/kid/);

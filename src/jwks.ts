@@ -26,6 +26,9 @@ export const RETRY_AFTER_FAILED_FETCH_MS = 1000;
 /** After a failed refresh, the next one is tried after this long (or the max-age, if shorter). */
 export const REFRESH_RETRY_MS = 30_000;
 
+/** How many kids (with their keys) a key-set URI's record of served keys holds before it restarts. */
+export const MAX_SEEN_KIDS = 1000;
+
 /** A Cache-Control max-age below this is raised to it, so that no header can make every request a fetch. */
 export const MIN_HEADER_MAX_AGE_SECONDS = 60;
 
@@ -259,7 +262,7 @@ export interface RefreshingJwksCacheOptions {
   readonly now?: () => number;
   /** Told about every failed refresh whose keys were kept (to be logged and counted). */
   readonly onRefreshFailure?: (failure: RefreshFailure) => void;
-  /** Told when a fetched key set gives a `kid` already cached other key material. */
+  /** Told when a fetched key set gives a `kid` other key material than it had before (in any earlier set). */
   readonly onKeysReplaced?: (uri: string, jwks: Jwks) => void;
 }
 
@@ -277,7 +280,6 @@ interface Refreshed {
   readonly error?: unknown;
 }
 
-const sameKey = (a: Jwks["keys"][number], b: Jwks["keys"][number]) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
  * aws-jwt-verify's JwksCache (it behaves like its SimpleJwksCache for unknown `kid`s: one fetch,
@@ -290,6 +292,7 @@ export class RefreshingJwksCache implements JwksCache {
   private readonly sets = new Map<string, CachedKeySet>();
   private readonly fetching = new Map<string, Promise<Jwks>>();
   private readonly refreshing = new Map<string, Promise<Refreshed>>();
+  private readonly seen = new Map<string, Map<string, string>>();
   private readonly penaltyBox: PenaltyBox;
   private readonly parser: JwksParser;
   private readonly now: () => number;
@@ -355,19 +358,24 @@ export class RefreshingJwksCache implements JwksCache {
   private async load(uri: string): Promise<Jwks> {
     const fetched = await this.options.fetcher.fetchKeySet(uri);
     const jwks = this.parser(fetched.body);
-    const previous = this.sets.get(uri);
     this.store(uri, jwks, fetched.maxAgeSeconds);
-    if (previous && this.options.onKeysReplaced) {
-      const replaced = jwks.keys.some((key) => {
-        const before = typeof key.kid === "string" ? findJwkInJwks(previous.jwks, key.kid) : undefined;
-        return before !== undefined && !sameKey(before, key);
-      });
-      if (replaced) {
-        try {
-          this.options.onKeysReplaced(uri, jwks);
-        } catch {
-          // Never fails the fetch; the new set is cached either way.
-        }
+    // Every kid this URI served, with its key: aws-jwt-verify's key objects outlive the sets. Past
+    // MAX_SEEN_KIDS (a hostile endpoint) the record restarts, and the key objects are dropped too.
+    let seen = this.seen.get(uri);
+    let replaced = seen !== undefined && seen.size + jwks.keys.length > MAX_SEEN_KIDS;
+    if (!seen || replaced) this.seen.set(uri, (seen = new Map()));
+    for (const key of jwks.keys) {
+      if (typeof key.kid !== "string") continue;
+      const material = JSON.stringify(key);
+      const before = seen.get(key.kid);
+      if (before !== undefined && before !== material) replaced = true;
+      seen.set(key.kid, material);
+    }
+    if (replaced && this.options.onKeysReplaced) {
+      try {
+        this.options.onKeysReplaced(uri, jwks);
+      } catch {
+        // Never fails the fetch; the new set is cached either way.
       }
     }
     return jwks;

@@ -12,6 +12,7 @@ import {
   JwksTooLargeError,
   type KeySetFetcher,
   MAX_JWKS_BYTES,
+  MAX_SEEN_KIDS,
   MIN_HEADER_MAX_AGE_SECONDS,
   parseJwks,
   RedirectingJwksCache,
@@ -456,6 +457,29 @@ describe("RefreshingJwksCache", () => {
     const { cache, sets, time, replaced } = setup({ staleGraceMs: 0 });
     await cache.getJwks(URI);
     sets.state.keys = [jwk("k1", "another-modulus")];
+    time.advance(MAX_AGE_MS);
+    await cache.getJwk(URI, jwt("k1"));
+    expect(replaced).toEqual([URI]);
+  });
+
+  it("also when a kid comes back with other material after a set without it", async () => {
+    const { cache, sets, time, replaced } = setup();
+    await cache.getJwks(URI);
+    sets.state.keys = [jwk("k2")];
+    time.advance(MAX_AGE_MS);
+    await cache.getJwk(URI, jwt("k2"));
+    sets.state.keys = [jwk("k1", "another-modulus"), jwk("k2")];
+    time.advance(MAX_AGE_MS);
+    await cache.getJwk(URI, jwt("k1"));
+    expect(replaced).toEqual([URI]);
+  });
+
+  it("restarts its record of served kids past MAX_SEEN_KIDS, dropping the key objects to be safe", async () => {
+    const { cache, sets, time, replaced } = setup();
+    sets.state.keys = Array.from({ length: MAX_SEEN_KIDS }, (_, i) => jwk(`bulk-${i}`));
+    await cache.getJwks(URI);
+    expect(replaced).toEqual([]);
+    sets.state.keys = [jwk("k1")];
     time.advance(MAX_AGE_MS);
     await cache.getJwk(URI, jwt("k1"));
     expect(replaced).toEqual([URI]);

@@ -336,7 +336,7 @@ export class RefreshingJwksCache implements JwksCache {
       if (refreshed.error !== undefined) throw refreshed.error;
       // Just fetched: a kid missing from it is unknown, whether it was cached before or not.
       this.penaltyBox.registerFailedAttempt(uri, kid);
-      throw new KidNotFoundInJwksError(`JWK for kid "${kid}" not found in the JWKS`);
+      throw kidNotFound(kid);
     }
     const cached = set && findJwkInJwks(set.jwks, kid);
     if (cached) return cached;
@@ -349,7 +349,7 @@ export class RefreshingJwksCache implements JwksCache {
     const jwk = findJwkInJwks(jwks, kid);
     if (!jwk) {
       this.penaltyBox.registerFailedAttempt(uri, kid);
-      throw new KidNotFoundInJwksError(`JWK for kid "${kid}" not found in the JWKS`);
+      throw kidNotFound(kid);
     }
     this.penaltyBox.registerSuccessfulAttempt(uri, kid);
     return jwk;
@@ -459,8 +459,10 @@ function kidOf(jwt: DecomposedJwt): string {
   return kid;
 }
 
+const kidNotFound = (kid: string) => new KidNotFoundInJwksError(`JWK for kid "${kid}" not found in the JWKS`);
+
 function found(jwks: Jwks, kid: string): JwkWithKid {
   const jwk = findJwkInJwks(jwks, kid);
-  if (!jwk) throw new KidNotFoundInJwksError(`JWK for kid "${kid}" not found in the JWKS`);
+  if (!jwk) throw kidNotFound(kid);
   return jwk;
 }

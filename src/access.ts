@@ -180,7 +180,7 @@ export function routeMatches(rule: AccessRule, method: string, path: string): bo
     if ("literal" in segment ? parts[i] !== segment.literal : parts[i] === "") return false;
   }
   // A greedy tail is the rest of the path after the fixed segments' slash: one character or more.
-  return !rule.greedy || parts.slice(fixed).join("/") !== "";
+  return !rule.greedy || parts.length > fixed + 1 || parts[fixed] !== "";
 }
 
 const holds = (caller: Caller, rule: AccessRule): boolean =>
@@ -210,26 +210,35 @@ export interface Access {
  */
 export function decideAccess(rules: AccessRules | undefined, caller: Caller, arn: MethodArn): Access {
   if (!rules) return { permitted: true, allow: [`${arn.stagePrefix}/*/*`], allowsRequest: true };
-  const allow: string[] = [];
+  const allow = new Set<string>();
   let permitted = false;
   let covered = false;
   for (const rule of rules.rules) {
     if (!holds(caller, rule)) continue;
-    const matches = routeMatches(rule, arn.method, arn.path);
-    permitted ||= matches;
+    permitted ||= routeMatches(rule, arn.method, arn.path);
     for (const suffix of rule.exactResources ?? []) {
       const resource = `${arn.stagePrefix}/${suffix}`;
       if (resource.length > MAX_POLICY_RESOURCE_LENGTH) continue;
-      if (!allow.includes(resource)) allow.push(resource);
-      // An exact resource of a rule that matches this request covers the request's method.
-      if (matches && suffix.startsWith(`${arn.method}/`)) covered = true;
+      allow.add(resource);
+      covered ||= exactResourceCovers(resource, arn.arn);
     }
   }
   if (permitted && !covered && isLiteralResource(arn.arn)) {
-    allow.push(arn.arn);
+    allow.add(arn.arn);
     covered = true;
   }
-  return { permitted, allow, allowsRequest: permitted && covered };
+  return { permitted, allow: [...allow], allowsRequest: permitted && covered };
+}
+
+/**
+ * Whether one of our own exact resources (a literal, or a literal prefix + `?*`) matches the ARN as
+ * IAM would. Said from the ARN itself, not from the parsed path, so that the decision is exactly
+ * what the policy says (`…/GET` and `…/GET/` parse alike, but only one equals `…/GET/`).
+ */
+function exactResourceCovers(resource: string, arn: string): boolean {
+  if (!resource.endsWith("?*")) return resource === arn;
+  const prefix = resource.slice(0, -2);
+  return arn.length > prefix.length && arn.startsWith(prefix);
 }
 
 /** A method ARN that, used as a policy resource, matches only itself. */

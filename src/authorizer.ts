@@ -1,4 +1,4 @@
-import { decideAccess, isLiteralResource } from "./access";
+import { decideAccess } from "./access";
 import { contextOf, type Principal, principalOf } from "./claims";
 import type { Config } from "./config";
 import { classifyFailure, type Decision, reasonOf } from "./errors";
@@ -42,7 +42,7 @@ export function createAuthorizer(config: Pick<Config, "accessRules">, verifier: 
         const response =
           request.kind === "HTTP"
             ? simpleResponse(allowed, context)
-            : policyResponse(principal.sub, access, request.arn, isLiteralResource(request.arn.arn), context);
+            : policyResponse(principal.sub, access, request.arn, context);
         return { decision: allowed ? "Allow" : "Deny", request, principal, response };
       } catch (err) {
         const decision = classifyFailure(err);

@@ -1,4 +1,4 @@
-import type { Access } from "./access";
+import { type Access, isLiteralResource } from "./access";
 import type { MethodArn } from "./arn";
 import type { AuthorizerContext } from "./claims";
 
@@ -38,10 +38,10 @@ export function policyResponse(
   principalId: string,
   access: Access,
   requested: MethodArn,
-  literalArn: boolean,
   context: AuthorizerContext,
 ): PolicyResponse {
   const Statement: PolicyStatement[] = [];
+  const literalArn = isLiteralResource(requested.arn);
   if (access.allow.length > 0) Statement.push({ Action: "execute-api:Invoke", Effect: "Allow", Resource: [...access.allow] });
   if (!access.allowsRequest && (literalArn || Statement.length === 0)) {
     const Resource = [literalArn ? requested.arn : requested.stagePrefix];

@@ -17,10 +17,11 @@ import type { TokenVerifier } from "../src/verifier";
 import { judgeAnswer } from "./support/api-gateway";
 
 const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod";
+const HTTP_PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/$default";
 const VERBS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-const arnOf = (route: string) => {
+const arnOf = (route: string, prefix = PREFIX) => {
   const space = route.indexOf(" ");
-  return `${PREFIX}/${route.slice(0, space)}${route.slice(space + 1)}`;
+  return `${prefix}/${route.slice(0, space)}${route.slice(space + 1)}`;
 };
 const parsedArn = (route: string) => {
   const parsed = parseMethodArn(arnOf(route));
@@ -55,13 +56,13 @@ function specPermits(rules: { route: string; scopes?: string[]; groups?: string[
 }
 
 /** The answer the authorizer gives `caller` for `request` (a TOKEN or REST REQUEST event). */
-async function answerFor(rules: AccessRules | undefined, caller: Caller, request: string, kind: "TOKEN" | "HTTP" = "TOKEN") {
+async function answerFor(rules: AccessRules | undefined, caller: Caller, request: string, kind: "TOKEN" | "HTTP" = "TOKEN", prefix = PREFIX) {
   const payload = { sub: "user-1", iss: "https://issuer.example", scope: caller.scopes.join(" "), "cognito:groups": [...caller.groups] };
   const verifier: TokenVerifier = { verify: async () => payload } as unknown as TokenVerifier;
   const event =
     kind === "HTTP"
-      ? { version: "2.0", type: "REQUEST", routeArn: arnOf(request), headers: { authorization: "Bearer a.b.c" } }
-      : { type: "TOKEN", authorizationToken: "Bearer a.b.c", methodArn: arnOf(request) };
+      ? { version: "2.0", type: "REQUEST", routeArn: arnOf(request, prefix), headers: { authorization: "Bearer a.b.c" } }
+      : { type: "TOKEN", authorizationToken: "Bearer a.b.c", methodArn: arnOf(request, prefix) };
   const outcome = await createAuthorizer({ accessRules: rules }, verifier).authorize(event);
   if (!outcome.response) throw new Error(`no answer: ${outcome.decision} ${outcome.reason}`);
   return { decision: outcome.decision, response: outcome.response as unknown as Record<string, unknown> };
@@ -141,6 +142,9 @@ describe("route semantics", () => {
     ["GET /*", "GET /x/y", true],
     ["GET /pets", "GET /pets/", false],
     ["GET /pets", "GET /petsx", false],
+    ["GET /pets", "GET /Pets", false],
+    ["GET /pets/{petId}", "GET /PETS/1", false],
+    ["GET /pets", "get /pets", false],
   ])("%s on %s → %s", (route, request, expected) => {
     const [rule] = rulesOf({ route, scopes: ["s"] }).rules;
     const arn = parsedArn(request);
@@ -222,6 +226,22 @@ describe("answers judged by an IAM simulator, first request and cached replays",
     expect((await answerFor(rules, reader, "GET /pets/*", "HTTP")).response).toMatchObject({ isAuthorized: true });
   });
 
+  it("never names a request with a policy variable (${…}) in a policy, and denies it", async () => {
+    const { decision, response } = await answerFor(rules, reader, "GET /pets/${aws:username}");
+    expect(decision).toBe("Deny");
+    expect(JSON.stringify(response.policyDocument)).not.toContain("${");
+    expect(judgeAnswer(response, arnOf("GET /pets"))).toBe("Allow");
+  });
+
+  it("decides from the ARN as sent: a root ARN without its trailing slash is named as it is", async () => {
+    const root = rulesOf({ route: "GET /", scopes: ["s"] });
+    for (const arn of [`${PREFIX}/GET/`, `${PREFIX}/GET`]) {
+      const verifier = { verify: async () => ({ sub: "u", iss: "https://i", scope: "s" }) } as unknown as TokenVerifier;
+      const outcome = await createAuthorizer({ accessRules: root }, verifier).authorize({ type: "TOKEN", authorizationToken: "Bearer a.b.c", methodArn: arn });
+      expect([arn, outcome.decision]).toEqual([arn, judgeAnswer(outcome.response, arn)]);
+    }
+  });
+
   it("without rules allows the request's whole stage and nothing outside it", async () => {
     const { response } = await answerFor(undefined, reader, "GET /anything");
     expect(judgeAnswer(response, arnOf("DELETE /a/b/c"))).toBe("Allow");
@@ -231,7 +251,7 @@ describe("answers judged by an IAM simulator, first request and cached replays",
 
 describe("property: no answer ever allows a request the rules deny", () => {
   const RUNS = Number(process.env.ACCESS_FC_RUNS ?? 400);
-  const LITERALS = ["pets", "admin", "1", "status", "a", "b", "x-y", "v1.2", "%2F", "a:b", "$x"];
+  const LITERALS = ["pets", "Pets", "admin", "ADMIN", "1", "status", "a", "b", "x-y", "v1.2", "%2F", "a:b", "$x", "..", "L".repeat(470)];
   const SCOPES = ["s1", "s2", "s3"];
   const GROUPS = ["g1", "g2"];
   const tally = { requests: 0, firstUnderGrants: 0, cacheUnderGrants: 0, cacheAllows: 0 };
@@ -251,7 +271,7 @@ describe("property: no answer ever allows a request the rules deny", () => {
       const full = r.tail === "" ? path : path === "/" ? r.tail : `${path}${r.tail}`;
       return { route: `${r.method} ${full}`, scopes: r.scopes, groups: r.groups };
     });
-  const requestSegment = fc.oneof(fc.constantFrom(...LITERALS, "", "*", "?", "2", "GET"), fc.string({ maxLength: 3, unit: fc.constantFrom("a", "*", "?", "-", "{", "}") }));
+  const requestSegment = fc.oneof(fc.constantFrom(...LITERALS, "", "*", "?", "2", "GET", "${a}", "$", "é"), fc.string({ maxLength: 3, unit: fc.constantFrom("a", "*", "?", "-", "{", "}") }));
   const requestArb = fc
     .record({ method: fc.constantFrom(...VERBS), segments: fc.array(requestSegment, { maxLength: 5 }) })
     .map((r) => `${r.method} /${r.segments.join("/")}`);
@@ -265,25 +285,28 @@ describe("property: no answer ever allows a request the rules deny", () => {
     );
   });
 
+  const prefixArb = fc.constantFrom(PREFIX, HTTP_PREFIX);
+
   it("REST (cache keyed on the token): the first answer, replayed on every later request", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(ruleArb, { minLength: 1, maxLength: 6 }), callerArb, fc.array(requestArb, { minLength: 1, maxLength: 8 }), async (raw, caller, requests) => {
+      fc.asyncProperty(fc.array(ruleArb, { minLength: 1, maxLength: 6 }), callerArb, fc.array(requestArb, { minLength: 1, maxLength: 8 }), prefixArb, async (raw, caller, requests, prefix) => {
         const rules = rulesOf(...raw);
         const [first, ...later] = requests;
-        const { decision, response } = await answerFor(rules, caller, first);
-        const firstVerdict = judgeAnswer(response, arnOf(first));
+        const arnOf_ = (route: string) => arnOf(route, prefix);
+        const { decision, response } = await answerFor(rules, caller, first, "TOKEN", prefix);
+        const firstVerdict = judgeAnswer(response, arnOf_(first));
         expect(firstVerdict).toBe(decision);
         const firstPermitted = specPermits(raw, caller, first);
         if (firstVerdict === "Allow") expect(firstPermitted).toBe(true);
         if (firstPermitted && firstVerdict !== "Allow") {
           tally.firstUnderGrants += 1;
           // The only permitted requests answered with a Deny are those a policy cannot name.
-          expect(isLiteralResource(arnOf(first))).toBe(false);
+          expect(isLiteralResource(arnOf_(first))).toBe(false);
         }
         expect(response.context).toMatchObject({ sub: "user-1" });
         for (const request of later) {
           tally.requests += 1;
-          const verdict = judgeAnswer(response, arnOf(request));
+          const verdict = judgeAnswer(response, arnOf_(request));
           const permitted = specPermits(raw, caller, request);
           if (verdict === "Allow") {
             expect([first, request, permitted]).toEqual([first, request, true]);

@@ -92,7 +92,9 @@ const compiled = new Map<string, RegExp>();
 /**
  * IAM's resource matching, as API Gateway applies it to an authorizer's policy: the whole ARN must
  * match, `*` matches any run of characters (`/` included), `?` any one character, the rest itself.
- * (Checked against an independent IAM simulator in test/local/gateway.test.ts.)
+ * (Checked against an independent IAM simulator in test/local/gateway.test.ts. They differ only where
+ * IAM's behaviour is not documented: here `*` and `?` also match a line break, and `?` one code point
+ * rather than one UTF-16 unit; a request path from a client never holds a raw line break.)
  */
 export function iamResourceMatches(pattern: string, arn: string): boolean {
   let re = compiled.get(pattern);

@@ -36,6 +36,14 @@ describe("judgeAnswer", () => {
     expect(judgeAnswer(policy(allow, deny), arn)).toBe(expected);
   });
 
+  it.each<[string, string[], string]>([
+    ["a policy variable or IAM escape in a Resource", [`${P}/GET/a\${*}`], `${P}/GET/a*`],
+    ["a line break in the request", [`${P}/GET/a/?*`], `${P}/GET/a/x\ny`],
+    ["a control character in a Resource", [`${P}/GET/a\tb`], `${P}/GET/a`],
+  ])("refuses to judge %s (the simulator would misjudge it)", (_name, allow, arn) => {
+    expect(() => judgeAnswer(policy(allow), arn)).toThrow("judgeAnswer cannot judge");
+  });
+
   it("reads simple responses as they are", () => {
     expect(judgeAnswer({ isAuthorized: true, context: { a: 1 } }, `${P}/GET/x`)).toBe("Allow");
     expect(judgeAnswer({ isAuthorized: false }, `${P}/GET/x`)).toBe("Deny");

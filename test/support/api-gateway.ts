@@ -54,6 +54,22 @@ const ACCOUNT = /^arn:[^:]+:execute-api:[^:]+:(\d{12}):/;
  * matches either character, and no policy literal can be a `*` (it is always a wildcard there) —
  * while no longer letting the request itself act as a pattern. A `?` in a request is literal already.
  */
+/**
+ * Where the simulator is known to judge differently from IAM, refuse to judge rather than misjudge:
+ * a policy Resource with `${…}` (IAM policy variables and the `${*}` `${?}` `${$}` escapes, which the
+ * literal-request substitution below would break), and control characters in a Resource or the ARN
+ * (the simulator's `*` and `?` never match a line break).
+ */
+function refuseBlindSpots(statements: Statement[], methodArn: string): void {
+  const control = { test: (text: string) => [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) };
+  if (control.test(methodArn)) throw new Error(`judgeAnswer cannot judge an ARN with a control character: ${JSON.stringify(methodArn)}`);
+  for (const s of statements) {
+    for (const r of [s.Resource].flat() as string[]) {
+      if (r.includes("${") || control.test(r)) throw new Error(`judgeAnswer cannot judge the Resource ${JSON.stringify(r)}`);
+    }
+  }
+}
+
 function literalRequest(methodArn: string): string {
   return methodArn.replace(/\*/g, "\uE000");
 }
@@ -67,6 +83,7 @@ export function judgeAnswer(answer: unknown, methodArn: string): GatewayVerdict 
   if (invalidReason(answer) !== undefined) return "Invalid";
   const a = answer as { isAuthorized?: boolean; policyDocument?: { Version: string; Statement: Statement[] } };
   if (typeof a.isAuthorized === "boolean") return a.isAuthorized ? "Allow" : "Deny";
+  refuseBlindSpots(a.policyDocument?.Statement ?? [], methodArn);
   const accountId = ACCOUNT.exec(methodArn)?.[1];
   if (!accountId) throw new Error(`judgeAnswer: not an execute-api ARN: ${methodArn}`);
   const result = runUnsafeSimulation(

@@ -4,9 +4,9 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startIssuer } from "./issuer";
 import { projectRoot } from "./project";
-import { DEFAULT_PORTS, type MintOptions, startLocalStack } from "./stack";
+import { DEFAULT_PORTS, startLocalStack } from "./stack";
 import { defaultStateDir, loadExistingState, loadOrCreateState } from "./state";
-import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
+import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, type MintOptions, mintToken, parseMintOptions } from "./tokens";
 
 const TOKEN_OPTIONS = {
   scope: { type: "string", multiple: true },
@@ -43,36 +43,22 @@ TOKEN OPTIONS
   --state-dir DIR   issuer state folder (default .local/)
 `;
 
+const CLI_NAMES = { scope: "--scope", group: "--group", expired: "--expired", expiresIn: "--expires-in", sub: "--sub", clientId: "--client-id", tokenUse: "--token-use", claim: "--claim" } as const;
+
 function mintOptions(values: TokenValues): MintOptions {
-  const split = (list: string[] | undefined) => list?.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== "");
-  const opts: MintOptions = {};
-  if (values.scope) opts.scopes = split(values.scope);
-  if (values.group) opts.groups = split(values.group);
-  if (values.expired) opts.expired = true;
-  if (values["expires-in"] !== undefined) {
-    if (!/^\d+$/.test(values["expires-in"])) throw new Error(`--expires-in must be a whole number of seconds, got "${values["expires-in"]}"`);
-    opts.expiresInSeconds = Number(values["expires-in"]);
-  }
-  if (values.sub) opts.sub = values.sub;
-  if (values["client-id"]) opts.clientId = values["client-id"];
-  const use = values["token-use"];
-  if (use !== undefined) {
-    if (use !== "access" && use !== "id") throw new Error(`--token-use must be access or id, got "${use}"`);
-    opts.tokenUse = use;
-  }
-  for (const claim of values.claim ?? []) {
-    const eq = claim.indexOf("=");
-    if (eq <= 0) throw new Error(`--claim must be key=value, got "${claim}"`);
-    const raw = claim.slice(eq + 1);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = raw;
-    }
-    opts.claims = { ...opts.claims, [claim.slice(0, eq)]: parsed };
-  }
-  return opts;
+  return parseMintOptions(
+    {
+      scope: values.scope,
+      group: values.group,
+      expired: values.expired,
+      expiresIn: values["expires-in"],
+      sub: values.sub,
+      clientId: values["client-id"],
+      tokenUse: values["token-use"],
+      claim: values.claim,
+    },
+    CLI_NAMES,
+  );
 }
 
 const stateDirOf = (values: { "state-dir"?: string }) => (values["state-dir"] ? resolve(values["state-dir"]) : defaultStateDir());

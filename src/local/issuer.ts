@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { closeServer, listen, origin, readBody, sendJson } from "./http-util";
-import type { MintOptions } from "./stack";
 import type { LocalState } from "./state";
-import { LOCAL_CLIENT_ID, LOCAL_ISSUER, mintToken } from "./tokens";
+import { LOCAL_CLIENT_ID, LOCAL_ISSUER, type MintOptions, mintToken, parseMintOptions } from "./tokens";
 
 export const JWKS_PATH = "/.well-known/jwks.json";
 export const OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration";
@@ -33,27 +32,22 @@ const truthy = (v: string | null | undefined): boolean => v !== null && v !== un
  * sub, client_id, token_use=access|id.
  */
 export function mintOptionsFrom(params: URLSearchParams): MintOptions {
-  const split = (name: string) => params.getAll(name).flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== "");
-  const opts: { -readonly [K in keyof MintOptions]: MintOptions[K] } = {};
-  if (params.has("scope")) opts.scopes = split("scope");
-  if (params.has("group")) opts.groups = split("group");
-  if (truthy(params.get("expired"))) opts.expired = true;
-  const expiresIn = params.get("expires_in");
-  if (expiresIn !== null) {
-    if (!/^\d+$/.test(expiresIn)) throw new Error(`expires_in must be a whole number of seconds, got "${expiresIn}"`);
-    opts.expiresInSeconds = Number(expiresIn);
-  }
-  const sub = params.get("sub");
-  if (sub) opts.sub = sub;
-  const clientId = params.get("client_id");
-  if (clientId) opts.clientId = clientId;
-  const tokenUse = params.get("token_use");
-  if (tokenUse !== null) {
-    if (tokenUse !== "access" && tokenUse !== "id") throw new Error(`token_use must be access or id, got "${tokenUse}"`);
-    opts.tokenUse = tokenUse;
-  }
-  return opts;
+  const text = (name: string) => params.get(name) ?? undefined;
+  return parseMintOptions(
+    {
+      ...(params.has("scope") ? { scope: params.getAll("scope") } : {}),
+      ...(params.has("group") ? { group: params.getAll("group") } : {}),
+      expired: truthy(params.get("expired")),
+      expiresIn: text("expires_in"),
+      sub: text("sub"),
+      clientId: text("client_id"),
+      tokenUse: text("token_use"),
+    },
+    HTTP_NAMES,
+  );
 }
+
+const HTTP_NAMES = { scope: "scope", group: "group", expired: "expired", expiresIn: "expires_in", sub: "sub", clientId: "client_id", tokenUse: "token_use", claim: "claim" } as const;
 
 async function tokenParams(req: IncomingMessage, url: URL): Promise<URLSearchParams> {
   const params = new URLSearchParams(url.searchParams);

@@ -4,21 +4,10 @@ import { JWKS_PATH, startIssuer } from "./issuer";
 import { INVOKE_PATH, type LogMode, startInvokeServer } from "./invoke-server";
 import { projectPaths } from "./project";
 import { defaultStateDir, loadOrCreateState } from "./state";
-import { LOCAL_CLIENT_ID, LOCAL_REGION, LOCAL_USER_POOL_ID } from "./tokens";
+import { LOCAL_CLIENT_ID, LOCAL_REGION, LOCAL_USER_POOL_ID, type MintOptions } from "./tokens";
 
 /** The ports `npm start` uses: the invoke server takes the RIE's published port, so every curl works in both modes. */
 export const DEFAULT_PORTS = { issuer: 9443, invoke: 9000, gateway: 3000 } as const;
-
-export interface MintOptions {
-  scopes?: string[];
-  groups?: string[];
-  expired?: boolean;
-  expiresInSeconds?: number;
-  sub?: string;
-  clientId?: string;
-  tokenUse?: "access" | "id";
-  claims?: Record<string, unknown>;
-}
 
 export interface LocalStackOptions {
   /** Interface every server binds; default 127.0.0.1. */

@@ -1,5 +1,4 @@
 import { createHash, type KeyObject, randomUUID, sign } from "node:crypto";
-import type { MintOptions } from "./stack";
 
 /**
  * The embedded default the local stack runs the authorizer with: a Cognito user pool id and app
@@ -16,6 +15,66 @@ export const DEFAULT_USERNAME = "local-user";
 /** What a token gets when no scope is asked for: enough for `GET /pets` under the example rules. */
 export const DEFAULT_SCOPES: readonly string[] = ["pets/read"];
 export const DEFAULT_EXPIRES_IN_SECONDS = 3600;
+
+/** What a minted token should carry; anything left out takes the local default. */
+export interface MintOptions {
+  scopes?: string[];
+  groups?: string[];
+  expired?: boolean;
+  expiresInSeconds?: number;
+  sub?: string;
+  clientId?: string;
+  tokenUse?: "access" | "id";
+  claims?: Record<string, unknown>;
+}
+
+/** Token options as text, from a command line or an HTTP request; `names` says how each is spelled there (for errors). */
+export interface MintInput {
+  scope?: string[];
+  group?: string[];
+  expired?: boolean;
+  expiresIn?: string;
+  sub?: string;
+  clientId?: string;
+  tokenUse?: string;
+  claim?: string[];
+}
+
+/**
+ * The one parser of token options: scopes and groups are repeatable and space/comma separated,
+ * expires-in is whole seconds, token-use is access or id, a claim is key=value with the value
+ * parsed as JSON when it can be. Errors name the option as the caller spells it.
+ */
+export function parseMintOptions(input: MintInput, names: Readonly<Record<keyof MintInput, string>>): MintOptions {
+  const split = (list: string[]) => list.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== "");
+  const opts: MintOptions = {};
+  if (input.scope) opts.scopes = split(input.scope);
+  if (input.group) opts.groups = split(input.group);
+  if (input.expired) opts.expired = true;
+  if (input.expiresIn !== undefined) {
+    if (!/^\d+$/.test(input.expiresIn)) throw new Error(`${names.expiresIn} must be a whole number of seconds, got "${input.expiresIn}"`);
+    opts.expiresInSeconds = Number(input.expiresIn);
+  }
+  if (input.sub) opts.sub = input.sub;
+  if (input.clientId) opts.clientId = input.clientId;
+  if (input.tokenUse !== undefined) {
+    if (input.tokenUse !== "access" && input.tokenUse !== "id") throw new Error(`${names.tokenUse} must be access or id, got "${input.tokenUse}"`);
+    opts.tokenUse = input.tokenUse;
+  }
+  for (const claim of input.claim ?? []) {
+    const eq = claim.indexOf("=");
+    if (eq <= 0) throw new Error(`${names.claim} must be key=value, got "${claim}"`);
+    const raw = claim.slice(eq + 1);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = raw;
+    }
+    opts.claims = { ...opts.claims, [claim.slice(0, eq)]: parsed };
+  }
+  return opts;
+}
 
 /** The issuer's RS256 signing key and its public JWK. */
 export interface SigningKey {

@@ -47,7 +47,7 @@ export interface CachedPolicy {
   readonly context: Readonly<Record<string, string | number | boolean>>;
 }
 
-type AuthorizerResult =
+export type AuthorizerResult =
   | { kind: "policy"; policy: CachedPolicy }
   | { kind: "unauthorized" }
   | { kind: "error"; why: string };
@@ -178,6 +178,101 @@ const MESSAGES = {
 } as const;
 
 /**
+ * What API Gateway makes of the invoke URL's answer: a thrown "Unauthorized" (the RIE answers a thrown
+ * error with 200 and its JSON), any other thrown error or a non-200 or non-JSON answer (500), or a
+ * policy, valid or not (parsePolicy).
+ */
+export function interpretInvokeAnswer(status: number | undefined, functionError: boolean, text: string): AuthorizerResult {
+  if (status !== 200) return { kind: "error", why: `invoke answered ${status}` };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return { kind: "error", why: `invoke answered non-JSON: ${text.slice(0, 80)}` };
+  }
+  if (functionError || (typeof body === "object" && body !== null && "errorMessage" in body)) {
+    const message = (body as { errorMessage?: unknown }).errorMessage;
+    return message === "Unauthorized" ? { kind: "unauthorized" } : { kind: "error", why: `authorizer threw "${String(message)}"` };
+  }
+  const policy = parsePolicy(body);
+  return typeof policy === "string" ? { kind: "error", why: policy } : { kind: "policy", policy };
+}
+
+/** Posts one authorizer event to the invoke URL; never rejects (a transport failure is an error result). */
+export function invokeAuthorizer(invokeUrl: URL, agent: Agent, event: Record<string, unknown>): Promise<AuthorizerResult> {
+  return new Promise((resolve) => {
+    const payload = JSON.stringify(event);
+    const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(payload) };
+    const req = request(invokeUrl, { method: "POST", agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve(interpretInvokeAnswer(res.statusCode, res.headers["x-amz-function-error"] !== undefined, Buffer.concat(chunks).toString("utf8"))),
+      );
+      res.on("error", (err) => resolve({ kind: "error", why: err.message }));
+    });
+    req.on("error", (err) => resolve({ kind: "error", why: `invoke failed: ${err.message}` }));
+    req.end(payload);
+  });
+}
+
+/**
+ * API Gateway's authorizer cache: policies by cache key for the TTL (0 = off). Concurrent first
+ * requests with one key share a single authorizer call (a local simplification that makes "one call
+ * per key per TTL" exact under load). Unauthorized and error results are never cached.
+ */
+export class AuthorizerCache {
+  private readonly entries = new Map<string, { policy: CachedPolicy; expires: number }>();
+  private readonly inflight = new Map<string, Promise<AuthorizerResult>>();
+  calls = 0;
+  hits = 0;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly clock: () => number,
+  ) {}
+
+  /** The cached policy for `key`, or the result of `call()` (cached when it is a policy). */
+  async get(key: string, call: () => Promise<AuthorizerResult>): Promise<{ result: AuthorizerResult; hit: boolean }> {
+    const now = this.clock();
+    const cached = this.ttlMs > 0 ? this.entries.get(key) : undefined;
+    if (cached && cached.expires > now) {
+      this.hits += 1;
+      return { result: { kind: "policy", policy: cached.policy }, hit: true };
+    }
+    if (cached) this.entries.delete(key);
+    let pending = this.ttlMs > 0 ? this.inflight.get(key) : undefined;
+    if (!pending) {
+      this.calls += 1;
+      pending = call();
+      if (this.ttlMs > 0) {
+        this.inflight.set(key, pending);
+        void pending.finally(() => this.inflight.delete(key));
+      }
+    }
+    const result = await pending;
+    if (result.kind === "policy" && this.ttlMs > 0 && !this.entries.has(key)) this.entries.set(key, { policy: result.policy, expires: now + this.ttlMs });
+    return { result, hit: false };
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function sendAuthorizerFailure(res: ServerResponse, base: Record<string, string>, result: AuthorizerResult & { kind: "unauthorized" | "error" }): void {
+  if (result.kind === "unauthorized") {
+    sendJson(res, 401, MESSAGES.unauthorized, { ...base, "x-amzn-errortype": "UnauthorizedException" });
+    return;
+  }
+  sendJson(res, 500, MESSAGES.error, {
+    ...base,
+    "x-amzn-errortype": "AuthorizerConfigurationException",
+    "x-local-gateway-error": result.why.replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
+  });
+}
+
+/**
  * A small stand-in for API Gateway (REST API) in front of a sample backend: it takes the
  * Authorization header, invokes the Lambda authorizer through its invoke URL, evaluates the
  * returned policy against the request's method ARN, caches the answer for the TTL keyed by the
@@ -187,53 +282,15 @@ const MESSAGES = {
  *
  * Like API Gateway: a missing identity source is a 401 without calling the authorizer; a thrown
  * "Unauthorized" is a 401 and not cached; any other thrown error or an invalid answer is a 500;
- * a policy (Allow or Deny) is cached and evaluated against every later method of the API.
+ * a policy (Allow or Deny) is cached and evaluated against every later request with the same key.
  */
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   const ttlMs = Math.min(options.cacheTtlSeconds ?? 300, 3600) * 1000;
-  const clock = options.clock ?? Date.now;
   const type = options.authorizerType ?? "REQUEST";
   const byRoute = options.cacheByRoute ?? true;
   const invokeUrl = new URL(options.invokeUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  const cache = new Map<string, { policy: CachedPolicy; expires: number }>();
-  const inflight = new Map<string, Promise<AuthorizerResult>>();
-  let calls = 0;
-  let hits = 0;
-
-  const callAuthorizer = (event: Record<string, unknown>): Promise<AuthorizerResult> =>
-    new Promise((resolve) => {
-      calls += 1;
-      const payload = JSON.stringify(event);
-      const req = request(
-        invokeUrl,
-        { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            if (res.statusCode !== 200) return resolve({ kind: "error", why: `invoke answered ${res.statusCode}` });
-            let body: unknown;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              return resolve({ kind: "error", why: `invoke answered non-JSON: ${text.slice(0, 80)}` });
-            }
-            const fnError = res.headers["x-amz-function-error"] !== undefined;
-            if (fnError || (typeof body === "object" && body !== null && "errorMessage" in body)) {
-              const message = (body as { errorMessage?: unknown }).errorMessage;
-              return resolve(message === "Unauthorized" ? { kind: "unauthorized" } : { kind: "error", why: `authorizer threw "${String(message)}"` });
-            }
-            const policy = parsePolicy(body);
-            resolve(typeof policy === "string" ? { kind: "error", why: policy } : { kind: "policy", policy });
-          });
-          res.on("error", (err) => resolve({ kind: "error", why: err.message }));
-        },
-      );
-      req.on("error", (err) => resolve({ kind: "error", why: `invoke failed: ${err.message}` }));
-      req.end(payload);
-    });
+  const cache = new AuthorizerCache(ttlMs, options.clock ?? Date.now);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -250,46 +307,15 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     }
     // The cache key: the identity sources' values.
     const identity = type === "REQUEST" && byRoute ? JSON.stringify([authorization, method, url.pathname]) : authorization;
-    const now = clock();
-    let cached = ttlMs > 0 ? cache.get(identity) : undefined;
-    if (cached && cached.expires <= now) {
-      cache.delete(identity);
-      cached = undefined;
+    const event = () =>
+      type === "TOKEN" ? { type: "TOKEN", authorizationToken: authorization, methodArn } : requestEvent(req, url, requestId);
+    const { result, hit } = await cache.get(identity, () => invokeAuthorizer(invokeUrl, agent, event()));
+    if (result.kind !== "policy") {
+      sendAuthorizerFailure(res, base, result);
+      return;
     }
-    let policy: CachedPolicy;
-    if (cached) {
-      hits += 1;
-      policy = cached.policy;
-    } else {
-      const event =
-        type === "TOKEN" ? { type: "TOKEN", authorizationToken: authorization, methodArn } : requestEvent(req, url, requestId);
-      // Concurrent first requests with one identity share a single authorizer call (a local
-      // simplification that makes "one call per identity per TTL" exact under load).
-      let call = ttlMs > 0 ? inflight.get(identity) : undefined;
-      if (!call) {
-        call = callAuthorizer(event);
-        if (ttlMs > 0) {
-          inflight.set(identity, call);
-          void call.finally(() => inflight.delete(identity));
-        }
-      }
-      const result = await call;
-      if (result.kind === "unauthorized") {
-        sendJson(res, 401, MESSAGES.unauthorized, { ...base, "x-amzn-errortype": "UnauthorizedException" });
-        return;
-      }
-      if (result.kind === "error") {
-        sendJson(res, 500, MESSAGES.error, {
-          ...base,
-          "x-amzn-errortype": "AuthorizerConfigurationException",
-          "x-local-gateway-error": result.why.replace(/[^\x20-\x7e]/g, "?").slice(0, 200),
-        });
-        return;
-      }
-      policy = result.policy;
-      if (ttlMs > 0 && !cache.has(identity)) cache.set(identity, { policy, expires: now + ttlMs });
-    }
-    const cacheHeader = { ...base, "x-local-authorizer-cache": cached ? "hit" : "miss" };
+    const policy = result.policy;
+    const cacheHeader = { ...base, "x-local-authorizer-cache": hit ? "hit" : "miss" };
     const verdict = evaluatePolicy(policy, methodArn);
     if (verdict !== "Allow") {
       sendJson(res, 403, verdict === "ExplicitDeny" ? MESSAGES.explicitDeny : MESSAGES.implicitDeny, {
@@ -322,8 +348,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const port = await listen(server, host, options.port ?? 0);
   return {
     url: origin("http", host, port),
-    authorizerCalls: () => calls,
-    cacheHits: () => hits,
+    authorizerCalls: () => cache.calls,
+    cacheHits: () => cache.hits,
     clearCache: () => cache.clear(),
     close: async () => {
       await closeServer(server);

@@ -26,7 +26,7 @@ export function stat(values: readonly number[]): Stat {
   return { median, min: sorted[0], max: sorted[sorted.length - 1], rounds: sorted.length };
 }
 
-/** The sample events under events/, with the token and route filled in (as test/helpers/events.ts does). */
+/** The sample events under events/, with the token and route filled in (as test/support/events.ts does). */
 export function eventTemplate(name: "token" | "request"): string {
   return readFileSync(join(REPO_ROOT, "events", `${name}.json`), "utf8");
 }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { cognitoAccessClaims, nowSeconds, signJwt, type TestKey } from "../test/helpers/keys";
+import { cognitoAccessClaims, nowSeconds, signJwt, type TestKey } from "../test/support/keys";
 import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, REPO_ROOT, verdictOf } from "./lib";
 
 export interface WorkerStart {

@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { DECISIONS } from "../src/errors";
 import { INTERNAL_ERROR, UNAUTHORIZED } from "../src/handler";
 import type { PolicyResponse } from "../src/response";
-import { emittedMetrics } from "./helpers/capture";
-import { startLambda, type LambdaProcess } from "./helpers/lambda-process";
-import { eventFor, STAGE_PREFIX } from "./helpers/events";
-import { startJwksServer, type JwksServer } from "./helpers/jwks-server";
-import { cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "./helpers/keys";
+import { emittedMetrics } from "./support/capture";
+import { startLambda, type LambdaProcess } from "./support/lambda-process";
+import { eventFor, STAGE_PREFIX } from "./support/events";
+import { startJwksServer, type JwksServer } from "./support/jwks-server";
+import { cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "./support/keys";
 
 /** The artifact that ships: dist/index.js in its own Node process, trusting the test CA the way a deployment would. */
 let server: JwksServer;

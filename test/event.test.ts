@@ -1,6 +1,6 @@
 import { MalformedEventError, MissingTokenError } from "../src/errors";
 import { bearerToken, readEvent } from "../src/event";
-import { eventFor, loadEvent } from "./helpers/events";
+import { eventFor, loadEvent } from "./support/events";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
 

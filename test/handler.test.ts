@@ -5,10 +5,10 @@ import { createHandler, initialize, INTERNAL_ERROR, UNAUTHORIZED } from "../src/
 import { createObservability } from "../src/observability";
 import type { PolicyResponse, SimpleResponse } from "../src/response";
 import type { VerifierDeps } from "../src/verifier";
-import { captureStdout, emittedMetrics, lambdaContext, logRecords } from "./helpers/capture";
+import { captureStdout, emittedMetrics, lambdaContext, logRecords } from "./support/capture";
 import { judgeAnswer } from "./support/api-gateway";
-import { eventFor, type EventName, HTTP_STAGE_PREFIX, STAGE_PREFIX } from "./helpers/events";
-import { startJwksServer, type JwksServer } from "./helpers/jwks-server";
+import { eventFor, type EventName, HTTP_STAGE_PREFIX, STAGE_PREFIX } from "./support/events";
+import { startJwksServer, type JwksServer } from "./support/jwks-server";
 import {
   cognitoAccessClaims,
   generateKey,
@@ -18,7 +18,7 @@ import {
   TEST_ISSUER,
   TEST_POOL_ID,
   type TestKey,
-} from "./helpers/keys";
+} from "./support/keys";
 
 const RULES_FILE = join(__dirname, "..", "access-rules.example.json");
 let server: JwksServer;

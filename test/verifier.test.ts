@@ -11,7 +11,7 @@ import type { HttpsGet, RefreshFailure } from "../src/jwks";
 import { createVerifier, readUnverified } from "../src/verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
-import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID, type TestKey } from "./helpers/keys";
+import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID, type TestKey } from "./support/keys";
 
 const JWKS_URI = "https://keys.example.test/jwks.json";
 const OIDC_ISSUER = "https://idp.example.test/tenant";

@@ -19,7 +19,7 @@ import { projectPaths } from "../../src/local/project";
 import { DEFAULT_PORTS, localAuthorizerEnv } from "../../src/local/stack";
 import { defaultStateDir, loadOrCreateState, SERVER_NAMES } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_USER_POOL_ID, mintToken } from "../../src/local/tokens";
-import { eventFor } from "../helpers/events";
+import { eventFor } from "../support/events";
 import { copyTarget, execForm, expand, parseCopy, parseDockerfile, type Stage } from "./dockerfile";
 import { http } from "./http";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../../src/local/stack";
 import { LOCAL_ISSUER } from "../../src/local/tokens";
-import { eventFor } from "../helpers/events";
+import { eventFor } from "../support/events";
 import { bearer, http } from "./http";
 
 let stack: LocalStack;

@@ -15,8 +15,8 @@ import { createHandler, INTERNAL_ERROR, initialize } from "../../src/handler";
 import { createObservability } from "../../src/observability";
 import { captureOutput, type CapturedOutput, emfMetricNames, parseLines } from "./support/capture";
 import { EXAMPLE_RULES, fakeContext, type Harness, SecretRegistry, startHarness } from "./support/harness";
-import { eventFor } from "../helpers/events";
-import { cognitoAccessClaims, TEST_CLIENT_ID, TEST_POOL_ID } from "../helpers/keys";
+import { eventFor } from "../support/events";
+import { cognitoAccessClaims, TEST_CLIENT_ID, TEST_POOL_ID } from "../support/keys";
 
 let h: Harness;
 let output: CapturedOutput;

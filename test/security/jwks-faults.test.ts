@@ -7,9 +7,9 @@
  */
 import { captureOutput, type CapturedOutput } from "./support/capture";
 import { type Harness, type HarnessOptions, SecretRegistry, startHarness } from "./support/harness";
-import type { JwksMode, JwksServer } from "../helpers/jwks-server";
-import { eventFor } from "../helpers/events";
-import { cognitoAccessClaims, generateKey } from "../helpers/keys";
+import type { JwksMode, JwksServer } from "../support/jwks-server";
+import { eventFor } from "../support/events";
+import { cognitoAccessClaims, generateKey } from "../support/keys";
 
 const TIMEOUT_MS = 500;
 /** aws-jwt-verify's fetcher retries once; the whole fetch must still end within the configured timeout (+ scheduling slack). */

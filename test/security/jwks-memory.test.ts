@@ -6,10 +6,10 @@
  */
 import { join } from "node:path";
 import { INTERNAL_ERROR } from "../../src/handler";
-import { eventFor } from "../helpers/events";
-import { startJwksServer, type JwksServer } from "../helpers/jwks-server";
-import { startLambda, type LambdaProcess } from "../helpers/lambda-process";
-import { cognitoAccessClaims, generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../helpers/keys";
+import { eventFor } from "../support/events";
+import { startJwksServer, type JwksServer } from "../support/jwks-server";
+import { startLambda, type LambdaProcess } from "../support/lambda-process";
+import { cognitoAccessClaims, generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../support/keys";
 
 const BODY_BYTES = 40 * 1024 * 1024;
 const MAX_GROWTH_BYTES = 16 * 1024 * 1024;

@@ -9,8 +9,8 @@ import { runInNewContext } from "node:vm";
 import { formatReport, runLoadTest } from "../../bench/loadtest/loadtest";
 import { captureOutput } from "./support/capture";
 import { fakeContext, startHarness } from "./support/harness";
-import { eventFor, type EventName } from "../helpers/events";
-import { cognitoAccessClaims, nowSeconds } from "../helpers/keys";
+import { eventFor, type EventName } from "../support/events";
+import { cognitoAccessClaims, nowSeconds } from "../support/keys";
 
 test("load smoke (2 s per phase, 20 connections): every answer right, no 5xx on valid tokens", async () => {
   const report = await runLoadTest({ durationSeconds: 2, connections: 20 });

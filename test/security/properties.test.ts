@@ -8,8 +8,8 @@ import fc from "fast-check";
 import { captureOutput, type CapturedOutput } from "./support/capture";
 import { type Harness, type Invocation, METRICS_FOR, SecretRegistry, startHarness } from "./support/harness";
 import { signHs256, signRaw, unsignedPart } from "./support/tokens";
-import { eventFor, type EventName } from "../helpers/events";
-import { b64url, cognitoAccessClaims, nowSeconds, TEST_CLIENT_ID, TEST_ISSUER } from "../helpers/keys";
+import { eventFor, type EventName } from "../support/events";
+import { b64url, cognitoAccessClaims, nowSeconds, TEST_CLIENT_ID, TEST_ISSUER } from "../support/keys";
 
 const RUNS = Number(process.env.SECURITY_FC_RUNS ?? 300);
 let h: Harness;

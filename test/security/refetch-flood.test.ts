@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { captureOutput, type CapturedOutput } from "./support/capture";
 import { type Harness, SecretRegistry, startHarness } from "./support/harness";
-import { eventFor } from "../helpers/events";
-import { cognitoAccessClaims, generateKey, type TestKey } from "../helpers/keys";
+import { eventFor } from "../support/events";
+import { cognitoAccessClaims, generateKey, type TestKey } from "../support/keys";
 import { RETRY_AFTER_FAILED_FETCH_MS } from "../../src/jwks";
 
 const FLOOD = 1000;

@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EXAMPLE_RULES, judge, SecretRegistry } from "./support/harness";
-import { startLambda, startTraceSink, type LambdaProcess, type LambdaResult, type TraceSink } from "../helpers/lambda-process";
-import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../helpers/keys";
-import { eventFor, type EventName } from "../helpers/events";
-import { startJwksServer, type JwksServer } from "../helpers/jwks-server";
+import { startLambda, startTraceSink, type LambdaProcess, type LambdaResult, type TraceSink } from "../support/lambda-process";
+import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../support/keys";
+import { eventFor, type EventName } from "../support/events";
+import { startJwksServer, type JwksServer } from "../support/jwks-server";
 import { INTERNAL_ERROR, UNAUTHORIZED } from "../../src/handler";
 
 const secrets = new SecretRegistry();

@@ -1,5 +1,5 @@
 import { createHmac, sign } from "node:crypto";
-import { b64url, type TestKey } from "../../helpers/keys";
+import { b64url, type TestKey } from "../../support/keys";
 
 /** header.payload from raw JSON text (so tests can write duplicate keys, odd types…). */
 export const unsignedPart = (headerJson: string, payloadJson: string): string =>

@@ -1,4 +1,4 @@
-// Child-process driver for the built bundle (test/helpers/lambda-process.ts), closer to the Lambda runtime than a plain require:
+// Child-process driver for the built bundle (test/support/lambda-process.ts), closer to the Lambda runtime than a plain require:
 // module-scope init runs under this process's env (as at a cold start), and before each invocation
 // the runtime's per-invocation _X_AMZN_TRACE_ID is set, so the Powertools Tracer / aws-xray-sdk
 // emits real subsegments to AWS_XRAY_DAEMON_ADDRESS.

@@ -132,8 +132,11 @@ describe("the dashboard and alarms read the metrics the code emits", () => {
     const builtIn = metricUse(resolved).metrics.filter((m) => m.namespace.startsWith("AWS/"));
     expect(builtIn.length).toBeGreaterThan(5);
     const apiName = String(resolved.resources.Api.Properties.Name);
+    const fn = resolved.refs.AuthorizerFunction;
+    const alias = String(template.Resources.AuthorizerFunction.Properties!.AutoPublishAlias);
     const expected = (m: MetricRef): Record<string, string> | undefined => {
-      if (m.namespace === "AWS/Lambda") return { FunctionName: resolved.refs.AuthorizerFunction };
+      // The whole function, or (Resource) the invocations through the alias the APIs call.
+      if (m.namespace === "AWS/Lambda") return "Resource" in m.dimensions ? { FunctionName: fn, Resource: `${fn}:${alias}` } : { FunctionName: fn };
       if (m.namespace !== "AWS/ApiGateway") return undefined;
       // REST APIs publish by name and stage, HTTP APIs by id.
       return "ApiId" in m.dimensions ? { ApiId: resolved.refs.HttpApi } : { ApiName: apiName, Stage: resolved.parameters.StageName };
@@ -208,8 +211,9 @@ describe("the dashboard", () => {
 
   it("shows the state of every alarm in the template and queries the authorizer's own log group", () => {
     const alarmWidget = body.widgets.find((w) => w.type === "alarm");
+    // Every alarm the stack always has (the optional 4XX-rate alarms cannot be named in a fixed body).
     const alarmArns = Object.entries(resolved.resources)
-      .filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm")
+      .filter(([id, r]) => r.Type === "AWS::CloudWatch::Alarm" && template.Resources[id].Condition === undefined)
       .map(([id]) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${resolved.refs[id]}`);
     expect(alarmWidget?.properties.alarms).toEqual(alarmArns);
     const log = body.widgets.find((w) => w.type === "log");
@@ -225,8 +229,19 @@ describe("the alarms", () => {
   const alarm = (id: string) => resolved.resources[id].Properties;
 
   it("treat missing data as not breaching and notify the alarm topic", () => {
-    expect(alarms.map(([id]) => id).sort()).toEqual(["AuthorizerErrorAlarm", "DurationP99Alarm", "ThrottleAlarm", "UnauthorizedRateAlarm"]);
-    for (const [, a] of alarms) {
+    expect(alarms.map(([id]) => id).sort()).toEqual([
+      "ApiServerErrorAlarm",
+      "AuthorizerErrorAlarm",
+      "AuthorizerLatencyAlarm",
+      "DurationP99Alarm",
+      "HttpApiServerErrorAlarm",
+      "ThrottleAlarm",
+      "UnauthorizedRateAlarm",
+    ]);
+    const withRates = resolveTemplate(template, { parameters: { Api4xxRateThreshold: "5" } });
+    const all = Object.entries(withRates.resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm");
+    expect(all.map(([id]) => id).filter((id) => !alarms.some(([a]) => a === id)).sort()).toEqual(["ApiClientErrorRateAlarm", "HttpApiClientErrorRateAlarm"]);
+    for (const [, a] of [...alarms, ...all]) {
       expect(a.Properties.TreatMissingData).toBe("notBreaching");
       expect(a.Properties.AlarmActions).toEqual([resolved.refs.AlarmTopic]);
     }
@@ -395,8 +410,9 @@ describe("the API's authorizer agrees with the event reader and the cache settin
   const identity = authorizer.Identity as JsonObject;
   const resolved = () => resolveTemplate(template);
 
-  it("is the default authorizer: the image function as a REQUEST authorizer", () => {
-    expect(authorizer).toMatchObject({ FunctionArn: { "Fn::GetAtt": ["AuthorizerFunction", "Arn"] }, FunctionPayloadType: "REQUEST" });
+  it("is the default authorizer: the image function's live alias as a REQUEST authorizer", () => {
+    expect(authorizer).toMatchObject({ FunctionArn: { Ref: "AuthorizerFunction.Alias" }, FunctionPayloadType: "REQUEST" });
+    expect(template.Resources.AuthorizerFunction.Properties).toMatchObject({ AutoPublishAlias: "live", AutoPublishAliasAllProperties: true });
   });
 
   it("takes the token from the one header the code reads it from", () => {
@@ -418,7 +434,7 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     const http = (template.Resources.HttpApi.Properties!.Auth as JsonObject) as { DefaultAuthorizer: string; Authorizers: Record<string, JsonObject> };
     const lambda = http.Authorizers[http.DefaultAuthorizer];
     expect(lambda).toMatchObject({
-      FunctionArn: { "Fn::GetAtt": ["AuthorizerFunction", "Arn"] },
+      FunctionArn: { Ref: "AuthorizerFunction.Alias" },
       AuthorizerPayloadFormatVersion: "2.0",
       EnableSimpleResponses: true,
       EnableFunctionDefaultPermissions: true, // HTTP APIs get no invoke permission otherwise
@@ -460,9 +476,17 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     expect(outputs.ApiUrl).toBe("https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/");
     expect(outputs.HttpApiUrl).toBe("https://h6t7t8p9a0.execute-api.eu-west-1.amazonaws.com/prod/");
     expect(outputs.AuthorizerFunctionArn).toMatch(/^arn:aws:lambda:eu-west-1:123456789012:function:/);
-    expect(outputs.DashboardUrl).toBe(
-      "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pets-auth-authorizer",
-    );
+    expect(outputs.AuthorizerAliasArn).toBe(`${String(outputs.AuthorizerFunctionArn)}:live`);
+    expect(outputs.DashboardUrl).toBe("https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards:name=pets-auth-authorizer");
+  });
+
+  it("builds the console links from the partition, not the commercial host", () => {
+    const hosts = template.Mappings?.Partition;
+    expect(Object.keys(hosts ?? {}).sort()).toEqual(["aws", "aws-cn", "aws-us-gov"]);
+    const url = template.Outputs?.DashboardUrl.Value as { "Fn::Sub": [string, JsonObject] };
+    expect(url["Fn::Sub"][0]).not.toContain("amazon.com");
+    expect(url["Fn::Sub"][1].ConsoleHost).toEqual({ "Fn::FindInMap": ["Partition", { Ref: "AWS::Partition" }, "ConsoleHost"] });
+    expect(JSON.stringify(template.Resources.Dashboard.Properties)).not.toContain("console.aws.amazon.com");
   });
 
   it("has a backend handler that really returns the context it was given", async () => {

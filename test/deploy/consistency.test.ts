@@ -6,15 +6,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Context } from "aws-lambda";
-import type { Authorizer } from "../../src/authorizer";
 import { CONFIG_VARIABLES, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, loadConfig } from "../../src/config";
 import { DECISIONS, type Decision } from "../../src/errors";
 import { readEvent } from "../../src/event";
-import { createHandler } from "../../src/handler";
-import { createObservability } from "../../src/observability";
-import { simpleResponse } from "../../src/response";
 import { type Json, type JsonObject, loadTemplate, REPO_ROOT, type Resolved, resolveTemplate } from "./cfn";
+import { functionEnv, recordsOfEveryDecision } from "./handler-run";
 import { awsMetricDimensionSets, specDatabase } from "./cfn-spec";
 import {
   alarmMetrics,
@@ -30,11 +26,6 @@ import {
 
 const template = loadTemplate();
 
-function functionEnv(resolved: Resolved): Record<string, string> {
-  const env = (resolved.resources.AuthorizerFunction.Properties.Environment as JsonObject).Variables as JsonObject;
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
-}
-
 function dashboardBody(resolved: Resolved): { widgets: Widget[] } {
   const body = resolved.resources.Dashboard.Properties.DashboardBody;
   if (typeof body !== "string") throw new Error("DashboardBody must be a string once substituted");
@@ -48,45 +39,8 @@ function metricUse(resolved: Resolved): MetricUse {
   return { metrics: [...d.metrics, ...a.metrics], expressions: [...d.expressions, ...a.expressions] };
 }
 
-/**
- * Runs the real handler once per decision with the function's environment from the template and
- * a Lambda context naming the function as CloudFormation would, and returns what its EMF output
- * publishes. Only the decision is stubbed (no token verification is needed to count one).
- */
 async function emittedByHandler(resolved: Resolved): Promise<EmittedMetric[]> {
-  // Lambda sets this for on-demand environments; Powertools counts a cold start only then.
-  const initType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
-  process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
-  const observability = createObservability(functionEnv(resolved));
-  const context = { functionName: resolved.refs.AuthorizerFunction } as Context;
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  const write = jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  const writeErr = jest.spyOn(process.stderr, "write").mockImplementation(capture);
-  try {
-    for (const decision of DECISIONS) {
-      const decided = (d: Decision): Authorizer => ({
-        authorize: async () =>
-          d === "Allow" || d === "Deny" ? { decision: d, response: simpleResponse(d === "Allow", {}) } : { decision: d },
-      });
-      const handler = createHandler({ ...observability, authorizer: decided(decision), ready: Promise.resolve() });
-      await handler({}, context).catch(() => undefined); // Expired/Invalid/Error throw, as they must
-    }
-  } finally {
-    write.mockRestore();
-    writeErr.mockRestore();
-    if (initType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
-    else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initType;
-  }
-  const records = chunks
-    .join("")
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as JsonObject);
-  return records.flatMap(emfMetrics);
+  return (await recordsOfEveryDecision(resolved)).flatMap(emfMetrics);
 }
 
 const CUSTOM = (resolved: Resolved) => resolved.parameters.MetricsNamespace;

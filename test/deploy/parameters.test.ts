@@ -35,6 +35,7 @@ const INFRASTRUCTURE: Record<string, string> = {
   ProvisionedConcurrency: "the live alias's ProvisionedConcurrencyConfig",
   DeploymentType: "the function's DeploymentPreference",
   RollbackLatencyThresholdMs: "the AuthorizerLatencyAlarm threshold",
+  ConfigRevision: "the published version's description (a new version when it changes)",
   StageName: "both APIs' stage",
   AuthRealm: "the REST API's WWW-Authenticate headers",
   CorsAllowOrigin: "the REST API's error responses' CORS headers",

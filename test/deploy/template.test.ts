@@ -17,6 +17,7 @@ import {
   type Template,
 } from "./cfn";
 import { resourceSpec, specDatabase, validateResource } from "./cfn-spec";
+import { describeWithTool } from "./tools";
 
 /** A value for every optional parameter, so that every conditional resource and property is there. */
 const EVERYTHING_ON: Record<string, string> = {
@@ -114,13 +115,8 @@ describe("template.yml parses as CloudFormation YAML", () => {
 });
 
 const samSchema = existsSync(SAM_SCHEMA_PATH) ? (JSON.parse(readFileSync(SAM_SCHEMA_PATH, "utf8")) as object) : undefined;
-const describeSam = samSchema ? describe : describe.skip;
-if (!samSchema) {
-  // Shown in the jest output, so a skipped check never passes silently.
-  console.warn(`SKIPPED the SAM schema check: no schema at ${SAM_SCHEMA_PATH} (set SAM_SCHEMA_PATH to the AWS SAM sam.schema.json)`);
-}
 
-describeSam(`template.yml against the AWS SAM schema (${SAM_SCHEMA_PATH})`, () => {
+describeWithTool(samSchema !== undefined, `the AWS SAM schema at ${SAM_SCHEMA_PATH} (set SAM_SCHEMA_PATH)`, `template.yml against the AWS SAM schema (${SAM_SCHEMA_PATH})`, () => {
   let validate: (template: Template) => string[];
 
   beforeAll(() => {

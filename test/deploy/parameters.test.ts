@@ -183,6 +183,11 @@ describe("parameter constraints agree with loadConfig", () => {
     expect([at(MinValue! - 1), at(MinValue!), at(MaxValue!), at(MaxValue! + 1)]).toEqual([false, true, true, false]);
   });
 
+  it("StageName: what API Gateway allows (letters, digits, hyphens, underscores, at most 128)", () => {
+    const samples = ["prod", "pre-prod", "v2_beta", "a".repeat(128), "a".repeat(129), "prod/v1", "$default", ""];
+    expect(samples.map((s) => pattern("StageName").test(s))).toEqual([true, true, true, true, false, false, false, false]);
+  });
+
   it("TokenUse: the values TOKEN_USE takes, and empty for none", () => {
     expect(template.Parameters.TokenUse.AllowedValues).toEqual(["", "access", "id"]);
     expect(accepts({ USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc", TOKEN_USE: "refresh" })).toBe(false);

@@ -188,6 +188,13 @@ describe("parameter constraints agree with loadConfig", () => {
     expect(samples.map((s) => pattern("StageName").test(s))).toEqual([true, true, true, true, false, false, false, false]);
   });
 
+  it("AlarmTopicKmsKeyId: a customer managed key, never an AWS managed one (CloudWatch cannot publish under it)", () => {
+    const ok = ["", "alias/alarm-topic", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:eu-west-1:123456789012:alias/alarm-topic"];
+    const refused = ["alias/aws/sns", "arn:aws:kms:eu-west-1:123456789012:alias/aws/sns", "alias/aws/other", "sns"];
+    expect(ok.filter((k) => !pattern("AlarmTopicKmsKeyId").test(k))).toEqual([]);
+    expect(refused.filter((k) => pattern("AlarmTopicKmsKeyId").test(k))).toEqual([]);
+  });
+
   it("TokenUse: the values TOKEN_USE takes, and empty for none", () => {
     expect(template.Parameters.TokenUse.AllowedValues).toEqual(["", "access", "id"]);
     expect(accepts({ USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc", TOKEN_USE: "refresh" })).toBe(false);

@@ -224,13 +224,21 @@ describe("the alarms", () => {
     expect(rate).not.toContain(`FILL(${idOf.get("Deny")}`);
   });
 
-  it("warn on p99 duration well before API Gateway's 10 s limit and within the function timeout", () => {
-    const a = alarm("DurationP99Alarm");
-    const timeoutMs = Number(resolved.resources.AuthorizerFunction.Properties.Timeout) * 1000;
-    expect(a).toMatchObject({ Namespace: "AWS/Lambda", MetricName: "Duration", ExtendedStatistic: "p99" });
-    expect(Number(a.Threshold)).toBeLessThan(timeoutMs);
-    expect(timeoutMs).toBeLessThanOrEqual(10_000);
-    expect(Number(a.Threshold)).toBeGreaterThanOrEqual(5_000);
+  it("warn on p99 duration well before API Gateway's 10 s limit and within the function timeout, whatever Timeout is", () => {
+    const { MinValue, MaxValue } = template.Parameters.Timeout;
+    expect(MaxValue).toBeLessThanOrEqual(10);
+    for (let timeout = MinValue!; timeout <= MaxValue!; timeout++) {
+      const r = resolveTemplate(template, { parameters: { Timeout: String(timeout) } });
+      const a = r.resources.DurationP99Alarm.Properties;
+      const timeoutMs = Number(r.resources.AuthorizerFunction.Properties.Timeout) * 1000;
+      expect(a).toMatchObject({ Namespace: "AWS/Lambda", MetricName: "Duration", ExtendedStatistic: "p99" });
+      expect({ timeout, threshold: Number(a.Threshold) }).toEqual({ timeout, threshold: timeoutMs * 0.75 });
+      // The dashboard draws the same line.
+      const duration = dashboardBody(r).widgets.find((w) => String(w.properties.title).startsWith("Authorizer duration"));
+      const lines = (duration?.properties.annotations as { horizontal: { label: string; value: number }[] }).horizontal;
+      expect(lines.find((l) => l.label === "p99 alarm")?.value).toBe(timeoutMs * 0.75);
+    }
+    expect(Number(alarm("DurationP99Alarm").Threshold)).toBe(6000); // the default 8 s
   });
 
   it("watch Lambda throttles of the authorizer", () => {

@@ -3,7 +3,7 @@
  * loadConfig accepts it and the configuration shows its value, or it configures the infrastructure
  * around the function. Parameter constraints and loadConfig agree on what is valid.
  */
-import { loadConfig, type Config } from "../../src/config";
+import { CONFIG_VARIABLES, loadConfig, type Config } from "../../src/config";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Json, type JsonObject, loadTemplate, referencedNames, REPO_ROOT, resolveTemplate } from "./cfn";
@@ -112,6 +112,11 @@ describe("every parameter does something", () => {
       }),
     );
     expect(Object.keys(INFRASTRUCTURE).filter((p) => !elsewhere.has(p))).toEqual([]);
+  });
+
+  it("offers every variable the code reads as a parameter, so nothing is set by hand", () => {
+    const set = new Set(Object.keys(ENV_SOURCES).filter((v) => ENV_SOURCES[v].length > 0));
+    expect(CONFIG_VARIABLES.filter((v) => !set.has(v))).toEqual([]);
   });
 
   it("has a sample, other than the default, for every parameter that reaches loadConfig", () => {

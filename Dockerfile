@@ -15,7 +15,9 @@ RUN npm run build
 # ---- issuer: the local development issuer for docker-compose.yml (never deployed) ----------------------
 FROM build AS issuer
 EXPOSE 9443
-CMD ["node", "src/local/run.mjs", "issuer", "--host", "0.0.0.0", "--port", "9443"]
+# --existing-state: it serves the host's .local/ (mounted read-only by compose) and never creates or
+# rewrites it, so no root-owned files end up on the host; without that state it says how to create it.
+CMD ["node", "src/local/run.mjs", "issuer", "--host", "0.0.0.0", "--port", "9443", "--existing-state"]
 
 # ---- lambda: the runtime image: the bundle and the access rules, nothing else ---------------------------
 # The base image sets LAMBDA_TASK_ROOT=/var/task (also its WORKDIR) and carries the Runtime Interface

@@ -2,12 +2,19 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { ConfigError } from "./errors";
 import { type AccessRules, parseAccessRules } from "./access";
+import { normalizeTyp } from "./claim-checks";
 
 export const DEFAULT_SERVICE_NAME = "jwt-authorizer";
 export const DEFAULT_METRICS_NAMESPACE = "JwtAuthorizer";
 export const DEFAULT_JWKS_FETCH_TIMEOUT_MS = 2000;
 export const DEFAULT_JWKS_PENALTY_SECONDS = 10;
 export const DEFAULT_GRACE_SECONDS = 0;
+/** How far in the future `iat` and `nbf` may lie: an issuer whose clock runs a little ahead. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+/** How long a fetched key set is used before it is fetched again (a shorter Cache-Control max-age wins). */
+export const DEFAULT_JWKS_MAX_AGE_SECONDS = 3600;
+/** How long keys stay in use past their max-age while every refresh fails (a flaky identity provider). */
+export const DEFAULT_JWKS_STALE_GRACE_SECONDS = 6 * 3600;
 /** API Gateway caps header values well below this; anything longer is rejected before parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -33,7 +40,17 @@ export type IssuerConfig = CognitoIssuerConfig | OidcIssuerConfig;
 
 export interface Config {
   readonly issuers: readonly IssuerConfig[];
+  /** Clock-skew grace for `exp` (and the floor of clockSkewSeconds for `nbf` and `iat`). */
   readonly graceSeconds: number;
+  /** How far in the future `iat` and `nbf` may be. */
+  readonly clockSkewSeconds: number;
+  /**
+   * When set, the JWS header's `typ` must be one of these, lower-cased and without an
+   * `application/` prefix (RFC 7515 §4.1.9), e.g. ["at+jwt"] (RFC 9068).
+   */
+  readonly requiredTyp?: readonly string[];
+  readonly jwksMaxAgeSeconds: number;
+  readonly jwksStaleGraceSeconds: number;
   readonly jwksFetchTimeoutMs: number;
   readonly jwksPenaltySeconds: number;
   /** undefined: no rules, any valid token may call the whole stage. */
@@ -64,6 +81,10 @@ export const CONFIG_VARIABLES = [
   "JWKS_FETCH_TIMEOUT_MS",
   "JWKS_PENALTY_SECONDS",
   "JWT_GRACE_SECONDS",
+  "JWT_CLOCK_SKEW_SECONDS",
+  "JWT_TYP",
+  "JWKS_MAX_AGE_SECONDS",
+  "JWKS_STALE_GRACE_SECONDS",
   "ACCESS_RULES",
   "ACCESS_RULES_FILE",
   "POWERTOOLS_SERVICE_NAME",
@@ -110,6 +131,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return Number(raw);
+}
+
+/** A media type as `typ` carries it: `at+jwt`, `JWT`, `application/at+jwt`. */
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+(\/[A-Za-z0-9!#$&^_.+-]+)?$/;
+
+function requiredTyp(env: Env): string[] | undefined {
+  const values = list(env, "JWT_TYP", "comma-separated JWT types like at+jwt");
+  if (values === undefined) return undefined;
+  const bad = values.find((v) => !MEDIA_TYPE.test(v));
+  if (bad !== undefined) throw new ConfigError("JWT_TYP", `must be comma-separated media types like at+jwt, got "${bad}"`);
+  return values.map(normalizeTyp);
 }
 
 function tokenUse(env: Env): TokenUse | undefined {
@@ -195,6 +227,10 @@ export function loadConfig(env: Env, io: ConfigIo = defaultIo(env)): Config {
   return Object.freeze({
     issuers: Object.freeze(issuers(env)),
     graceSeconds: integer(env, "JWT_GRACE_SECONDS", DEFAULT_GRACE_SECONDS, 0, 600),
+    clockSkewSeconds: integer(env, "JWT_CLOCK_SKEW_SECONDS", DEFAULT_CLOCK_SKEW_SECONDS, 0, 300),
+    requiredTyp: requiredTyp(env),
+    jwksMaxAgeSeconds: integer(env, "JWKS_MAX_AGE_SECONDS", DEFAULT_JWKS_MAX_AGE_SECONDS, 1, 86400),
+    jwksStaleGraceSeconds: integer(env, "JWKS_STALE_GRACE_SECONDS", DEFAULT_JWKS_STALE_GRACE_SECONDS, 0, 7 * 86400),
     jwksFetchTimeoutMs: integer(env, "JWKS_FETCH_TIMEOUT_MS", DEFAULT_JWKS_FETCH_TIMEOUT_MS, 100, 30000),
     jwksPenaltySeconds: integer(env, "JWKS_PENALTY_SECONDS", DEFAULT_JWKS_PENALTY_SECONDS, 0, 3600),
     accessRules: accessRules(env, io),

@@ -16,21 +16,47 @@ import {
  */
 export const DECISIONS = ["Allow", "Deny", "Expired", "Invalid", "Error"] as const;
 export type Decision = (typeof DECISIONS)[number];
+/** The decisions a failure can map to: Expired and Invalid are a 401, Error (our failure) a 500. */
+export type FailureDecision = Exclude<Decision, "Allow" | "Deny">;
+
+/**
+ * The root of this authorizer's own errors. Each concrete class states its `name` as a string
+ * literal (which survives minification, unlike the class name) and the decision it maps to, so
+ * adding an error never means editing a list elsewhere.
+ */
+export abstract class AuthorizerError extends Error {
+  abstract override readonly name: string;
+  abstract readonly decision: FailureDecision;
+}
 
 /** The request carries no usable bearer token (missing header, wrong scheme, several tokens…). */
-export class MissingTokenError extends Error {}
+export class MissingTokenError extends AuthorizerError {
+  override readonly name = "MissingTokenError";
+  readonly decision = "Invalid";
+}
 
 /** The token names an issuer that this authorizer is not configured to trust. */
-export class UnknownIssuerError extends Error {}
+export class UnknownIssuerError extends AuthorizerError {
+  override readonly name = "UnknownIssuerError";
+  readonly decision = "Invalid";
+}
 
 /** A verified token whose claims do not have the shape this authorizer relies on. */
-export class ClaimShapeError extends Error {}
+export class ClaimShapeError extends AuthorizerError {
+  override readonly name = "ClaimShapeError";
+  readonly decision = "Invalid";
+}
 
 /** The event is not one API Gateway sends (no method/route ARN, wrong types…): our failure, not the caller's. */
-export class MalformedEventError extends Error {}
+export class MalformedEventError extends AuthorizerError {
+  override readonly name = "MalformedEventError";
+  readonly decision = "Error";
+}
 
 /** Configuration is missing or malformed; names the variable and the expected form. */
-export class ConfigError extends Error {
+export class ConfigError extends AuthorizerError {
+  override readonly name = "ConfigError";
+  readonly decision = "Error";
   constructor(
     readonly variable: string,
     problem: string,
@@ -40,53 +66,41 @@ export class ConfigError extends Error {
 }
 
 /**
- * Our own failures. Checked before the generic JwtBaseError because aws-jwt-verify's fetch and
- * key-set errors extend it too. They must become a 500, never a 401 or a (cacheable) Deny.
+ * aws-jwt-verify's errors that are our failures although they extend its JwtBaseError: fetching
+ * or validating the key set, and its parameter checks. Tested before the generic JwtBaseError.
+ * They must become a 500, never a 401 or a (cacheable) Deny.
  */
-function isOurFailure(err: unknown): boolean {
+function isLibraryFailure(err: unknown): boolean {
   return (
     err instanceof FetchError ||
     err instanceof JwksValidationError ||
     err instanceof JwkValidationError ||
     err instanceof JwksNotAvailableInCacheError ||
     err instanceof ParameterValidationError ||
-    err instanceof NotSupportedError ||
-    err instanceof ConfigError ||
-    err instanceof MalformedEventError
+    err instanceof NotSupportedError
   );
 }
 
 /** Maps a failure to the decision it is counted as. Anything unexpected is our failure. */
-export function classifyFailure(err: unknown): Exclude<Decision, "Allow" | "Deny"> {
-  if (isOurFailure(err)) return "Error";
+export function classifyFailure(err: unknown): FailureDecision {
+  if (err instanceof AuthorizerError) return err.decision;
+  if (isLibraryFailure(err)) return "Error";
   if (err instanceof JwtExpiredError) return "Expired";
-  if (
-    err instanceof JwtBaseError ||
-    err instanceof MissingTokenError ||
-    err instanceof UnknownIssuerError ||
-    err instanceof ClaimShapeError
-  ) {
-    return "Invalid";
-  }
+  if (err instanceof JwtBaseError) return "Invalid";
   return "Error";
 }
 
 /**
- * Error classes by their source names. The bundle is minified without keepNames (it would cost
- * ~13 KB of bundle), so `constructor.name` is only reliable for built-ins; every class a decision
- * can name is registered here instead. Export names survive minification.
+ * aws-jwt-verify's error classes by their export names: the bundle is minified without keepNames
+ * (it would cost ~13 KB), and its classes do not name themselves. Our own errors carry `name`.
  */
-const ERROR_NAMES = new Map<unknown, string>();
-
-/** Registers error classes under their export names, e.g. `registerErrorNames({ MyError })`. */
-export function registerErrorNames(classes: Readonly<Record<string, unknown>>): void {
-  for (const [name, cls] of Object.entries(classes)) if (typeof cls === "function") ERROR_NAMES.set(cls, name);
-}
-registerErrorNames(jwtErrors);
-registerErrorNames({ MissingTokenError, UnknownIssuerError, ClaimShapeError, MalformedEventError, ConfigError });
+const LIBRARY_ERROR_NAMES = new Map<unknown, string>(
+  Object.entries(jwtErrors).flatMap(([name, cls]) => (typeof cls === "function" ? [[cls, name] as const] : [])),
+);
 
 /** A short, non-secret name for the failure: the error's class name. */
 export function reasonOf(err: unknown): string {
-  if (err instanceof Error) return ERROR_NAMES.get(err.constructor) ?? (err.constructor.name || err.name);
+  if (err instanceof AuthorizerError) return err.name;
+  if (err instanceof Error) return LIBRARY_ERROR_NAMES.get(err.constructor) ?? (err.constructor.name || err.name);
   return typeof err;
 }

@@ -11,6 +11,8 @@ import { createVerifier, type VerifierDeps } from "./verifier";
 export const UNAUTHORIZED = "Unauthorized";
 /** Any other thrown message is a 500 to the client; this one says nothing about why. */
 export const INTERNAL_ERROR = "Authorizer error";
+/** Counted once per failed key-set refresh whose cached keys were kept (published with that request's decision). */
+export const JWKS_REFRESH_FAILED = "JwksRefreshFailed";
 
 export interface HandlerDeps extends Observability {
   readonly authorizer: Authorizer;
@@ -28,10 +30,22 @@ export type AuthorizerHandler = (event: unknown, context?: Context) => Promise<A
  * then fails as our error (500, counted as Error), so the Error alarm fires.
  */
 export function initialize(env: Env, observability: Observability, verifierDeps: VerifierDeps = {}): HandlerDeps {
-  const { logger } = observability;
+  const { logger, metrics } = observability;
   try {
     const config = loadConfig(env);
-    const verifier = createVerifier(config, verifierDeps);
+    const verifier = createVerifier(config, {
+      onJwksRefreshFailure: (failure) => {
+        logger.warn("JWKS refresh failed; keeping the cached keys", {
+          reason: reasonOf(failure.error),
+          error: (failure.error as Error)?.message,
+          jwksUri: failure.uri,
+          staleForSeconds: Math.round(failure.staleForMs / 1000),
+          graceLeftSeconds: Math.round(failure.graceLeftMs / 1000),
+        });
+        metrics.addMetric(JWKS_REFRESH_FAILED, MetricUnit.Count, 1);
+      },
+      ...verifierDeps,
+    });
     const ready = verifier.hydrate().then((failures) => {
       for (const failure of failures) {
         logger.warn("JWKS prefetch failed; keys will be fetched on demand", {

@@ -57,6 +57,20 @@ describe("loadConfig", () => {
     expect([config.jwksFetchTimeoutMs, config.graceSeconds, config.jwksPenaltySeconds]).toEqual([750, 30, 1]);
   });
 
+  it("defaults the key-set and time settings when they are missing", () => {
+    const config = loadConfig(POOL, noFiles);
+    expect(config).toMatchObject({ clockSkewSeconds: 60, jwksMaxAgeSeconds: 3600, jwksStaleGraceSeconds: 21600, graceSeconds: 0 });
+    expect(config.requiredTyp).toBeUndefined();
+  });
+
+  it("reads the key-set refresh, clock-skew and typ settings", () => {
+    const config = loadConfig(
+      { ...POOL, JWKS_MAX_AGE_SECONDS: "2", JWKS_STALE_GRACE_SECONDS: "0", JWT_CLOCK_SKEW_SECONDS: "5", JWT_TYP: "at+jwt, Application/JWT" },
+      noFiles,
+    );
+    expect(config).toMatchObject({ jwksMaxAgeSeconds: 2, jwksStaleGraceSeconds: 0, clockSkewSeconds: 5, requiredTyp: ["at+jwt", "jwt"] });
+  });
+
   it("loads access rules inline and from a file relative to the task root", () => {
     const rules = '{"rules":[{"route":"GET /pets","scopes":["pets/read"]}]}';
     expect(loadConfig({ ...POOL, ACCESS_RULES: rules }, noFiles).accessRules?.rules[0].exactResources).toEqual(["GET/pets"]);
@@ -83,6 +97,15 @@ describe("loadConfig", () => {
     ["a non-numeric timeout", { ...POOL, JWKS_FETCH_TIMEOUT_MS: "fast" }, "JWKS_FETCH_TIMEOUT_MS"],
     ["a negative grace", { ...POOL, JWT_GRACE_SECONDS: "-5" }, "JWT_GRACE_SECONDS"],
     ["an empty penalty", { ...POOL, JWKS_PENALTY_SECONDS: "" }, "JWKS_PENALTY_SECONDS"],
+    ["a max-age of 0", { ...POOL, JWKS_MAX_AGE_SECONDS: "0" }, "JWKS_MAX_AGE_SECONDS"],
+    ["a max-age over a day", { ...POOL, JWKS_MAX_AGE_SECONDS: "86401" }, "JWKS_MAX_AGE_SECONDS"],
+    ["an empty stale grace", { ...POOL, JWKS_STALE_GRACE_SECONDS: "" }, "JWKS_STALE_GRACE_SECONDS"],
+    ["a stale grace over a week", { ...POOL, JWKS_STALE_GRACE_SECONDS: "604801" }, "JWKS_STALE_GRACE_SECONDS"],
+    ["a clock skew over 5 minutes", { ...POOL, JWT_CLOCK_SKEW_SECONDS: "301" }, "JWT_CLOCK_SKEW_SECONDS"],
+    ["a clock skew in minutes", { ...POOL, JWT_CLOCK_SKEW_SECONDS: "1m" }, "JWT_CLOCK_SKEW_SECONDS"],
+    ["an empty typ", { ...POOL, JWT_TYP: " " }, "JWT_TYP"],
+    ["a typ that is no media type", { ...POOL, JWT_TYP: "at jwt" }, "JWT_TYP"],
+    ["an empty typ entry", { ...POOL, JWT_TYP: "at+jwt,," }, "JWT_TYP"],
     ["rules that are not JSON", { ...POOL, ACCESS_RULES: "{rules:" }, "ACCESS_RULES"],
     ["rules with an unknown field", { ...POOL, ACCESS_RULES: '{"rules":[{"route":"GET /","scope":["a"]}]}' }, "ACCESS_RULES"],
     ["both rule sources", { ...POOL, ACCESS_RULES: "{}", ACCESS_RULES_FILE: "r.json" }, "ACCESS_RULES"],

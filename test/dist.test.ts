@@ -75,3 +75,90 @@ it("fetched the key set once, at init, and writes EMF and decision logs to stdou
   expect(decisions.map((d) => d.reason)).toEqual([undefined, undefined, "JwtExpiredError", "MalformedEventError"]);
   expect(decisions[0]).toMatchObject({ service: "dist-under-test", function_name: "jwt-authorizer-dist", cold_start: true });
 });
+
+describe("the shipped bundle: strict token checks and key-set refresh (JWKS_MAX_AGE_SECONDS=2)", () => {
+  let rotating: JwksServer;
+  let strict: LambdaProcess;
+  let keyA: TestKey;
+  let keyB: TestKey;
+
+  beforeAll(async () => {
+    keyA = generateKey("dist-a");
+    keyB = generateKey("dist-b");
+    rotating = await startJwksServer([keyA.jwk, keyB.jwk]);
+    strict = await startLambda({
+      USER_POOL_ID: TEST_POOL_ID,
+      CLIENT_ID: TEST_CLIENT_ID,
+      JWKS_URI: rotating.jwksUri,
+      JWKS_MAX_AGE_SECONDS: "2",
+      // The test helpers sign with typ JWT; RFC 9068 access tokens carry at+jwt.
+      JWT_TYP: "at+jwt,JWT",
+      NODE_EXTRA_CA_CERTS: rotating.tls.caFile,
+      POWERTOOLS_METRICS_NAMESPACE: "DistStrictTest",
+    });
+  });
+  afterAll(async () => {
+    await strict?.close();
+    await rotating?.close();
+  });
+
+  const signed = (claims: Record<string, unknown> = {}, signer: TestKey = keyA, header: Record<string, unknown> = {}) =>
+    signJwt(cognitoAccessClaims(claims), signer, header);
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const unusedBitsSet = (jwt: string) => jwt.slice(0, -1) + ALPHABET[ALPHABET.indexOf(jwt[jwt.length - 1]) | 0b1111];
+
+  it.each<[string, "Allow" | "401", () => string]>([
+    ["crit naming an unknown extension", "401", () => signed({}, keyA, { crit: ["x-unknown"], "x-unknown": 1 })],
+    ["crit b64 with b64 false", "401", () => signed({}, keyA, { crit: ["b64"], b64: false })],
+    ["a signature with non-zero unused bits", "401", () => unusedBitsSet(signed())],
+    ["iat 5 s in the future", "Allow", () => signed({ iat: nowSeconds() + 5 })],
+    ["iat an hour in the future", "401", () => signed({ iat: nowSeconds() + 3600, exp: nowSeconds() + 7200 })],
+    ["typ at+jwt (JWT_TYP=at+jwt,JWT)", "Allow", () => signed({}, keyA, { typ: "at+jwt" })],
+    ["typ logout+jwt (JWT_TYP=at+jwt,JWT)", "401", () => signed({}, keyA, { typ: "logout+jwt" })],
+    ["no typ (JWT_TYP=at+jwt,JWT)", "401", () => signed({}, keyA, { typ: undefined })],
+  ])("%s → %s", async (_case, expected, make) => {
+    const answer = await strict.invoke(eventFor("token", make()));
+    if (expected === "Allow") expect((answer.result as PolicyResponse).policyDocument.Statement[0].Effect).toBe("Allow");
+    else expect(answer.error).toMatchObject({ message: UNAUTHORIZED });
+  });
+
+  it("refuses a kid the IdP removed once the key set is older than 2 s, with one refetch", async () => {
+    expect((await strict.invoke(eventFor("token", signed()))).error).toBeUndefined();
+    rotating.keys = [keyB.jwk];
+    const before = rotating.requests;
+    const removedAt = Date.now();
+    let answer = await strict.invoke(eventFor("token", signed()));
+    // Real time here (the bundle has no fake clock): poll until the 2 s max-age has passed.
+    while (!answer.error && Date.now() - removedAt < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await strict.invoke(eventFor("token", signed()));
+    }
+    expect(answer.error).toMatchObject({ message: UNAUTHORIZED });
+    expect(rotating.requests - before).toBe(1);
+    expect((await strict.invoke(eventFor("token", signed({}, keyB)))).error).toBeUndefined();
+  });
+
+  it("keeps the keys when a refresh fails, and logs and counts the failure", async () => {
+    rotating.mode = { kind: "status", status: 503 };
+    const before = rotating.requests;
+    const failedAt = Date.now();
+    // Real time again: the next refresh is due 2 s after the last fetch.
+    while (rotating.requests === before && Date.now() - failedAt < 5000) {
+      const answer = await strict.invoke(eventFor("token", signed({}, keyB)));
+      expect(answer.error).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rotating.requests - before).toBe(1);
+    const deadline = Date.now() + 5000;
+    let lines = strict.output();
+    while (!lines.some((l) => l.includes("JWKS refresh failed")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      lines = strict.output();
+    }
+    const records = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.message === "JWKS refresh failed; keeping the cached keys")).toEqual([
+      expect.objectContaining({ level: "WARN", reason: "NonRetryableFetchError", jwksUri: rotating.jwksUri }),
+    ]);
+    expect(emittedMetrics(records).JwksRefreshFailed?.value).toBe(1);
+  });
+});

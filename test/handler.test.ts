@@ -194,6 +194,98 @@ describe("token verification", () => {
   });
 });
 
+describe("strict token checks (issue 10)", () => {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /** Sets the unused bits of segment i's last character: the same bytes under another string. */
+  const unusedBitsSet = (jwt: string, i: number) => {
+    const parts = jwt.split(".");
+    const seg = parts[i];
+    if (seg.length % 4 === 0) throw new Error(`segment ${i} has no unused bits; pad the token`);
+    parts[i] = seg.slice(0, -1) + ALPHABET[ALPHABET.indexOf(seg[seg.length - 1]) | (seg.length % 4 === 2 ? 0b1111 : 0b11)];
+    return parts.join(".");
+  };
+  /** A token whose header segment has unused bits (its length is not a multiple of 4 characters). */
+  const withPartialHeader = () => {
+    for (let pad = ""; ; pad += "x") {
+      const jwt = token({}, key, { pad });
+      if (jwt.split(".")[0].length % 4 !== 0) return jwt;
+    }
+  };
+
+  it.each<[string, string, () => string]>([
+    ["crit naming an unknown extension", "UnsupportedJwsExtensionError", () => token({}, key, { crit: ["x-unknown"], "x-unknown": 1 })],
+    ["crit b64 with b64 false", "UnsupportedJwsExtensionError", () => token({}, key, { crit: ["b64"], b64: false })],
+    ["a signature with non-zero unused bits", "NonCanonicalEncodingError", () => unusedBitsSet(token(), 2)],
+    ["a header with non-zero unused bits", "NonCanonicalEncodingError", () => unusedBitsSet(withPartialHeader(), 0)],
+    ["iat 5 s in the future (an IdP clock slightly ahead)", "Allow", () => token({ iat: nowSeconds() + 5 })],
+    ["nbf 5 s in the future", "Allow", () => token({ nbf: nowSeconds() + 5 })],
+    ["iat an hour in the future", "IssuedInFutureError", () => token({ iat: nowSeconds() + 3600, exp: nowSeconds() + 7200 })],
+    ["exp 10 s ago (no grace for exp by default)", "JwtExpiredError", () => token({ exp: nowSeconds() - 10 })],
+  ])("%s → %s", async (_case, reason, make) => {
+    const { result, error, metrics, decisionLog } = await call(eventFor("token", make()));
+    if (reason === "Allow") {
+      expect(error).toBeUndefined();
+      expect((result as PolicyResponse).policyDocument.Statement[0].Effect).toBe("Allow");
+      expectDecisionMetric(metrics, "Allow");
+    } else {
+      expect(error?.message).toBe(UNAUTHORIZED);
+      expectDecisionMetric(metrics, reason === "JwtExpiredError" ? "Expired" : "Invalid");
+      expect(decisionLog[0].reason).toBe(reason);
+    }
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["typ at+jwt", { typ: "at+jwt" }, "Allow"],
+    ["typ application/at+jwt", { typ: "application/at+jwt" }, "Allow"],
+    ["typ JWT (an ID token's)", { typ: "JWT" }, "TokenTypeError"],
+    ["no typ", { typ: undefined }, "TokenTypeError"],
+  ])("with JWT_TYP=at+jwt: %s (%j) → %s", async (_case, header, reason) => {
+    const { handler } = await makeHandler(cognitoEnv({ JWT_TYP: "at+jwt" }));
+    const { error, decisionLog } = await call(eventFor("request", token({}, key, header)), handler);
+    if (reason === "Allow") expect(error).toBeUndefined();
+    else expect([error?.message, decisionLog[0].reason]).toEqual([UNAUTHORIZED, reason]);
+  });
+});
+
+describe("key-set refresh (JWKS_MAX_AGE_SECONDS=2, a fake clock, a real HTTPS key set)", () => {
+  it("stops trusting a removed kid after a successful refresh, and keeps the keys through a failed one (logged and counted)", async () => {
+    const rotating = await startJwksServer([key.jwk, ecKey.jwk], server.tls);
+    let clock = Date.now();
+    const { handler } = await makeHandler(cognitoEnv({ JWKS_URI: rotating.jwksUri, JWKS_MAX_AGE_SECONDS: "2" }), { now: () => clock });
+    expect(rotating.requests).toBe(1);
+    expect((await call(eventFor("token", token()), handler)).error).toBeUndefined();
+
+    // The IdP rotates key-1 out. Within the max-age it still verifies; after it, one fetch and a 401.
+    rotating.keys = [ecKey.jwk];
+    clock += 1999;
+    expect((await call(eventFor("token", token()), handler)).error).toBeUndefined();
+    expect(rotating.requests).toBe(1);
+    clock += 1;
+    const removed = await call(eventFor("token", token()), handler);
+    expect(removed.error?.message).toBe(UNAUTHORIZED);
+    expect(removed.decisionLog[0].reason).toBe("KidNotFoundInJwksError");
+    expect(rotating.requests).toBe(2);
+    expect((await call(eventFor("token", token({}, ecKey)), handler)).error).toBeUndefined();
+
+    // The IdP fails: the keys are kept, the request is allowed, the failure is logged and counted.
+    rotating.mode = { kind: "status", status: 503 };
+    clock += 2000;
+    const kept = await call(eventFor("token", token({}, ecKey)), handler);
+    expect(kept.error).toBeUndefined();
+    expect(rotating.requests).toBe(3);
+    expectDecisionMetric(kept.metrics, "Allow");
+    expect(kept.metrics.JwksRefreshFailed).toEqual({ value: 1, namespace: "AuthorizerTest", dimensions: ["service"] });
+    expect(logRecords(kept.records, "JWKS refresh failed; keeping the cached keys")[0]).toMatchObject({
+      level: "WARN",
+      reason: "NonRetryableFetchError",
+      jwksUri: rotating.jwksUri,
+      staleForSeconds: 0,
+      graceLeftSeconds: 21600,
+    });
+    await rotating.close();
+  });
+});
+
 describe("access rules and API Gateway's policy cache", () => {
   const ROUTES = ["GET /pets", "GET /pets/42", "POST /pets", "DELETE /pets/42", "GET /admin/users", "PUT /admin/users/9", "GET /orders"];
   const arnOf = (route: string) => `${STAGE_PREFIX}/${route.split(" ")[0]}${route.split(" ")[1]}`;
@@ -301,7 +393,7 @@ describe("generic OIDC issuers", () => {
     ["a foreign audience", { aud: "api://billing" }, "JwtInvalidAudienceError"],
     ["a foreign client_id", { client_id: "intruder" }, "JwtInvalidAudienceError"],
     ["neither aud nor client_id", {}, "JwtInvalidAudienceError"],
-    ["iat in the future", { aud: "api://pets", iat: nowSeconds() + 3600 }, "RequiredClaimError"],
+    ["iat in the future", { aud: "api://pets", iat: nowSeconds() + 3600 }, "IssuedInFutureError"],
   ])("%s → %s", async (_case, claims, reason) => {
     const { result, error, decisionLog } = await call(eventFor("token", oidcToken(claims)), handler);
     if (reason === undefined) {

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { startIssuer } from "./issuer";
 import { projectRoot } from "./project";
 import { DEFAULT_PORTS, type MintOptions, startLocalStack } from "./stack";
-import { defaultStateDir, loadOrCreateState } from "./state";
+import { defaultStateDir, loadExistingState, loadOrCreateState } from "./state";
 import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, mintToken } from "./tokens";
 
 const TOKEN_OPTIONS = {
@@ -28,7 +28,8 @@ const USAGE = `Usage (from the repository root):
   npm run -s token [-- TOKEN OPTIONS]      print a token of the local issuer (only the token)
   npm run -s events [-- [--out DIR | --print token|request|http-api] [TOKEN OPTIONS]]
       fill events/*.json with a fresh token into .local/events/ (or print one to stdout)
-  node src/local/run.mjs issuer [--host 0.0.0.0 --port 9443]   the issuer alone (docker compose)
+  node src/local/run.mjs issuer [--host 0.0.0.0 --port 9443 --existing-state]
+      the issuer alone (docker compose: --existing-state uses .local/ as it is, never writes it)
 
 TOKEN OPTIONS
   --scope S         a scope (repeatable, or space/comma separated); default pets/read
@@ -178,10 +179,11 @@ async function start(args: string[]): Promise<number> {
 async function issuer(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { host: { type: "string" }, port: { type: "string" }, "state-dir": { type: "string" } },
+    options: { host: { type: "string" }, port: { type: "string" }, "state-dir": { type: "string" }, "existing-state": { type: "boolean" } },
     strict: true,
   });
-  const state = await loadOrCreateState(stateDirOf(values));
+  // --existing-state (the compose issuer): use the host's state as it is, never create or rewrite it.
+  const state = values["existing-state"] ? loadExistingState(stateDirOf(values)) : await loadOrCreateState(stateDirOf(values));
   const server = await startIssuer({ state, host: values.host ?? "127.0.0.1", port: portOf(values.port, DEFAULT_PORTS.issuer, "port") });
   process.stdout.write(`local issuer on ${server.url} (iss ${LOCAL_ISSUER}); CA ${state.caFile}\n`);
   await untilSignal();
@@ -211,7 +213,7 @@ export async function main(argv: string[]): Promise<number> {
       (err as NodeJS.ErrnoException).code === "EADDRINUSE"
         ? "A port is taken: is another `npm start` or `docker compose up` running? Choose others with --gateway-port, --invoke-port, --issuer-port.\n"
         : "";
-    process.stderr.write(`${(err as Error).message}\n${hint}\n${command === "start" || hint ? "" : USAGE}`);
+    process.stderr.write(`${(err as Error).message}\n${hint}\n${command === "start" || command === "issuer" || hint ? "" : USAGE}`);
     return 1;
   }
 }

@@ -126,6 +126,36 @@ function writeAtomic(file: string, text: string, mode: number, exclusive: boolea
   }
 }
 
+/** What to do when there is no usable issuer state: the host creates it, never a container. */
+export const CREATE_STATE_HINT = "run `npm run -s token > /dev/null` on the host first: it creates .local/ owned by you";
+
+/**
+ * Loads the issuer state from `stateDir` without writing anything: for the compose issuer, which gets
+ * the host's `.local/` mounted read-only so a container never leaves root-owned files there. Throws a
+ * message that says what to do when the state is missing or no longer usable.
+ */
+export function loadExistingState(stateDir = defaultStateDir()): LocalState {
+  const dir = resolve(stateDir);
+  const stateFile = join(dir, "issuer", "state.json");
+  const stored = read(stateFile);
+  if (!stored) throw new Error(`no local issuer state in ${stateFile}: ${CREATE_STATE_HINT}`);
+  if (!usable(stored)) throw new Error(`the local issuer state in ${stateFile} is expired or incomplete: ${CREATE_STATE_HINT} (it renews it)`);
+  const caFile = join(dir, "ca", "ca.pem");
+  let ca: string | undefined;
+  try {
+    ca = readFileSync(caFile, "utf8");
+  } catch {
+    ca = undefined;
+  }
+  if (ca !== stored.caCert) throw new Error(`${caFile} is missing or is not the issuer's CA: ${CREATE_STATE_HINT} (it rewrites it)`);
+  return {
+    dir,
+    signingKey: signingKeyFrom(createPrivateKey(stored.signingKeyPem)),
+    tls: { caCert: stored.caCert, key: stored.serverKey, cert: stored.serverCert },
+    caFile,
+  };
+}
+
 /**
  * Loads the issuer state from `stateDir`, creating it on first use. Safe when several processes
  * (`npm start`, `npm run token`, parallel tests) start at once: exactly one creation wins and

@@ -44,7 +44,9 @@ export type JwksMode =
   | { kind: "status"; status: number }
   | { kind: "body"; body: string | Buffer; contentType?: string }
   | { kind: "hang" }
-  | { kind: "slow"; delayMs: number };
+  | { kind: "slow"; delayMs: number }
+  /** Answers with `body` once `open` resolves (so a test can measure before the body arrives). */
+  | { kind: "gate"; open: Promise<unknown>; body: string | Buffer; headers?: Record<string, string> };
 
 export interface JwksServer {
   readonly url: string;
@@ -84,6 +86,13 @@ export async function startJwksServer(keys: Record<string, unknown>[], tls?: Tes
         return;
       case "slow":
         setTimeout(sendKeys, mode.delayMs).unref();
+        return;
+      case "gate":
+        hanging.add(res);
+        res.on("error", () => undefined); // the client may hang up mid-body (a size limit)
+        void mode.open.then(() => {
+          if (!res.destroyed) res.writeHead(200, { "content-type": "application/json", ...mode.headers }).end(mode.body);
+        });
         return;
     }
   });

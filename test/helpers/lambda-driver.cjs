@@ -6,7 +6,20 @@
 const { handler } = require(process.argv[2]);
 
 let invocation = 0;
-process.on("message", async ({ id, event, traceId }) => {
+let sampled = 0;
+setInterval(() => {
+  sampled = Math.max(sampled, process.memoryUsage.rss());
+}, 2).unref();
+process.on("message", async ({ id, event, traceId, probe }) => {
+  if (probe === "memory") {
+    // Current and peak resident set of this process, in bytes (maxRSS is reported in KiB), and the
+    // highest resident set sampled every 2 ms since the previous probe (the process-wide peak cannot
+    // be reset, so a peak from loading the bundle would hide any later growth below it).
+    const rss = process.memoryUsage.rss();
+    process.send({ id, result: { maxRss: process.resourceUsage().maxRSS * 1024, rss, sampledMax: Math.max(sampled, rss) } });
+    sampled = rss;
+    return;
+  }
   invocation += 1;
   if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
   const context = {

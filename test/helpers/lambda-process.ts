@@ -11,8 +11,17 @@ export interface LambdaResult {
   readonly error?: { message: string; type: string; keys: string[] };
 }
 
+/** The child's resident set in bytes: now, the peak since it started, and the highest sampled since the previous probe. */
+export interface MemoryProbe {
+  readonly rss: number;
+  readonly maxRss: number;
+  readonly sampledMax: number;
+}
+
 export interface LambdaProcess {
   invoke(event: unknown): Promise<LambdaResult>;
+  /** Reads the child's memory between invocations. */
+  memory(): Promise<MemoryProbe>;
   /** Every stdout/stderr line so far. */
   output(): string[];
   close(): Promise<void>;
@@ -45,14 +54,16 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
       done?.(msg);
     });
   });
+  const ask = (message: Record<string, unknown>) => {
+    const id = nextId++;
+    return new Promise<LambdaResult>((resolve) => {
+      pending.set(id, resolve);
+      child.send({ id, ...message });
+    });
+  };
   return {
-    invoke(event) {
-      const id = nextId++;
-      return new Promise((resolve) => {
-        pending.set(id, resolve);
-        child.send({ id, event, traceId: traceHeader() });
-      });
-    },
+    invoke: (event) => ask({ event, traceId: traceHeader() }),
+    memory: async () => (await ask({ probe: "memory" })).result as MemoryProbe,
     output: () => chunks.join("").split("\n").filter((l) => l.trim() !== ""),
     close: () =>
       new Promise<void>((resolve) => {

@@ -61,7 +61,7 @@ type Compose = {
     build?: { context?: string; target?: string };
     ports?: string[];
     environment?: Record<string, string>;
-    volumes?: string[];
+    volumes?: (string | LongVolume)[];
     depends_on?: Record<string, { condition: string }>;
     healthcheck?: { test: string[] };
   }>;
@@ -75,8 +75,10 @@ function port(mapping: string): { host: number; container: number } {
   const parts = mapping.split(":");
   return { host: Number(parts[parts.length - 2]), container: Number(parts[parts.length - 1]) };
 }
-/** "./.local/ca:/opt/local-ca:ro" → { source, target } */
-function volume(spec: string): { source: string; target: string } {
+type LongVolume = { type: string; source: string; target: string; read_only?: boolean; bind?: { create_host_path?: boolean } };
+/** "./.local/ca:/opt/local-ca:ro" or its long form → { source, target } */
+function volume(spec: string | LongVolume): { source: string; target: string } {
+  if (typeof spec !== "string") return { source: posix.normalize(spec.source), target: spec.target };
   const [source, target] = spec.split(":");
   return { source: posix.normalize(source), target };
 }
@@ -277,7 +279,16 @@ describe("docker-compose.yml", () => {
     expect(caMount).toBeDefined();
     expect(authorizer.environment!.NODE_EXTRA_CA_CERTS).toBe(`${caMount!.target}/ca.pem`);
     // The mount is read-only, and the authorizer gets the CA certificate only, never the issuer's keys.
-    expect(authorizer.volumes).toEqual([`./${caHostDir}:${caMount!.target}:ro`]);
+    expect(authorizer.volumes).toEqual([
+      { type: "bind", source: `./${caHostDir}`, target: caMount!.target, read_only: true, bind: { create_host_path: false } },
+    ]);
+    // The issuer gets the host's state read-only, and compose never creates it (a root-owned empty
+    // folder): `npm run -s token` on the host does, and the issuer only serves it (--existing-state).
+    expect(issuerService.volumes).toEqual([
+      { type: "bind", source: `./${hostState}`, target: defaultStateDir(workdir), read_only: true, bind: { create_host_path: false } },
+    ]);
+    const issuerCmd = execForm(stageNamed(issuerService.build!.target!).instructions.find((i) => i.keyword === "CMD")!.args);
+    expect(issuerCmd).toContain("--existing-state");
     expect(issuerService.healthcheck?.test.join(" ")).toContain(posix.join(defaultStateDir(workdir), "ca", "ca.pem"));
   });
 });

@@ -5,13 +5,13 @@
  */
 import { execFile } from "node:child_process";
 import { createPublicKey, verify, X509Certificate } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startIssuer } from "../../src/local/issuer";
-import { loadOrCreateState } from "../../src/local/state";
+import { loadExistingState, loadOrCreateState } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER } from "../../src/local/tokens";
 
 const run = promisify(execFile);
@@ -68,6 +68,24 @@ describe("state", () => {
     expect(cert.subjectAltName).toEqual(expect.stringContaining("DNS:issuer"));
     expect(cert.subjectAltName).toEqual(expect.stringContaining("IP Address:127.0.0.1"));
     expect(cert.verify(new X509Certificate(state.tls.caCert).publicKey)).toBe(true);
+  });
+
+  it("loadExistingState (the compose issuer) uses the state as it is and never creates it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "authz-existing-"));
+    try {
+      const missing = join(dir, "missing");
+      expect(() => loadExistingState(missing)).toThrow(/no local issuer state in .*npm run -s token > \/dev\/null` on the host first/);
+      expect(existsSync(missing)).toBe(false);
+
+      const created = await loadOrCreateState(dir);
+      expect(loadExistingState(dir).signingKey.kid).toBe(created.signingKey.kid);
+
+      rmSync(created.caFile);
+      expect(() => loadExistingState(dir)).toThrow(/ca\.pem is missing or is not the issuer's CA: run `npm run -s token/);
+      expect(existsSync(created.caFile)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

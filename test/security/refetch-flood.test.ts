@@ -10,7 +10,7 @@ import { captureOutput, type CapturedOutput } from "./support/capture";
 import { type Harness, SecretRegistry, startHarness } from "./support/harness";
 import { eventFor } from "../helpers/events";
 import { cognitoAccessClaims, generateKey, type TestKey } from "../helpers/keys";
-import { RETRY_AFTER_FAILED_FETCH_MS } from "../../src/verifier";
+import { RETRY_AFTER_FAILED_FETCH_MS } from "../../src/jwks";
 
 const FLOOD = 1000;
 let output: CapturedOutput;

@@ -79,6 +79,10 @@ const SAMPLES: Record<string, { parameters: Record<string, string>; expect: (con
   JwtGraceSeconds: { parameters: { JwtGraceSeconds: "30" }, expect: (c) => expect(c.graceSeconds).toBe(30) },
   JwksFetchTimeoutMs: { parameters: { JwksFetchTimeoutMs: "1500" }, expect: (c) => expect(c.jwksFetchTimeoutMs).toBe(1500) },
   JwksPenaltySeconds: { parameters: { JwksPenaltySeconds: "30" }, expect: (c) => expect(c.jwksPenaltySeconds).toBe(30) },
+  JwtClockSkewSeconds: { parameters: { JwtClockSkewSeconds: "120" }, expect: (c) => expect(c.clockSkewSeconds).toBe(120) },
+  JwtTyp: { parameters: { JwtTyp: "at+jwt,application/jwt" }, expect: (c) => expect(c.requiredTyp).toEqual(["at+jwt", "jwt"]) },
+  JwksMaxAgeSeconds: { parameters: { JwksMaxAgeSeconds: "600" }, expect: (c) => expect(c.jwksMaxAgeSeconds).toBe(600) },
+  JwksStaleGraceSeconds: { parameters: { JwksStaleGraceSeconds: "0" }, expect: (c) => expect(c.jwksStaleGraceSeconds).toBe(0) },
   AccessRules: {
     parameters: { AccessRules: '{"rules":[{"route":"GET /pets","scopes":["pets/read"]}]}' },
     expect: (c) => expect(c.accessRules).toBeDefined(),
@@ -180,6 +184,9 @@ describe("parameter constraints agree with loadConfig", () => {
     ["JwtGraceSeconds", "JWT_GRACE_SECONDS"],
     ["JwksFetchTimeoutMs", "JWKS_FETCH_TIMEOUT_MS"],
     ["JwksPenaltySeconds", "JWKS_PENALTY_SECONDS"],
+    ["JwtClockSkewSeconds", "JWT_CLOCK_SKEW_SECONDS"],
+    ["JwksMaxAgeSeconds", "JWKS_MAX_AGE_SECONDS"],
+    ["JwksStaleGraceSeconds", "JWKS_STALE_GRACE_SECONDS"],
   ])("%s: the same range as %s", (name, variable) => {
     const { MinValue, MaxValue } = template.Parameters[name];
     expect({ MinValue, MaxValue }).toEqual({ MinValue: expect.any(Number), MaxValue: expect.any(Number) });
@@ -198,6 +205,13 @@ describe("parameter constraints agree with loadConfig", () => {
     const refused = ["alias/aws/sns", "arn:aws:kms:eu-west-1:123456789012:alias/aws/sns", "alias/aws/other", "sns"];
     expect(ok.filter((k) => !pattern("AlarmTopicKmsKeyId").test(k))).toEqual([]);
     expect(refused.filter((k) => pattern("AlarmTopicKmsKeyId").test(k))).toEqual([]);
+  });
+
+  it("JwtTyp: the media types JWT_TYP takes", () => {
+    const samples = ["at+jwt", "at+jwt,application/jwt", "JWT", "at jwt", "at+jwt,", "a/b/c"];
+    const cognito = { USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc" };
+    expect(samples.map((s) => pattern("JwtTyp").test(s))).toEqual(samples.map((s) => accepts({ ...cognito, JWT_TYP: s })));
+    expect(samples.map((s) => pattern("JwtTyp").test(s))).toEqual([true, true, true, false, false, false]);
   });
 
   it("TokenUse: the values TOKEN_USE takes, and empty for none", () => {

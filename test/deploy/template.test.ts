@@ -26,6 +26,7 @@ const EVERYTHING_ON: Record<string, string> = {
   Issuer: "https://login.example.com/tenant",
   Audience: "api://pets",
   JwksUri: "https://keys.example.com/jwks.json",
+  JwtTyp: "at+jwt",
   UserPoolId: "",
   AllowedClientIds: "",
   ReservedConcurrency: "50",

@@ -105,6 +105,14 @@ describe("every parameter does something", () => {
     expect(Object.keys(INFRASTRUCTURE).filter((p) => !PARAMETERS.includes(p))).toEqual([]);
   });
 
+  it("lists every parameter exactly once in the console's parameter groups", () => {
+    const groups = (template as unknown as { Metadata: { "AWS::CloudFormation::Interface": { ParameterGroups: { Parameters: string[] }[] } } })
+      .Metadata["AWS::CloudFormation::Interface"].ParameterGroups;
+    const listed = groups.flatMap((g) => g.Parameters);
+    expect([...listed].sort()).toEqual([...PARAMETERS].sort());
+    expect(new Set(listed).size).toBe(listed.length);
+  });
+
   it("refers to every infrastructure parameter outside the function's environment", () => {
     const fnRest = { ...template.Resources.AuthorizerFunction.Properties! };
     delete fnRest.Environment;

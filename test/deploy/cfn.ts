@@ -16,6 +16,8 @@ export type JsonObject = { [key: string]: Json };
 export interface Resource {
   Type: string;
   Condition?: string;
+  DeletionPolicy?: Json;
+  UpdateReplacePolicy?: Json;
   Properties?: JsonObject;
   Metadata?: JsonObject;
   DependsOn?: Json;
@@ -33,8 +35,9 @@ export interface Parameter {
 
 export interface Template {
   AWSTemplateFormatVersion?: string;
-  Transform?: string;
+  Transform?: string | string[];
   Parameters: Record<string, Parameter>;
+  Mappings?: Record<string, Record<string, Record<string, Json>>>;
   Conditions?: Record<string, Json>;
   Resources: Record<string, Resource>;
   Outputs?: Record<string, { Value: Json; Description?: string }>;
@@ -90,7 +93,10 @@ export const SAMPLE_DEPLOYMENT: Omit<Deployment, "parameters"> = {
   accountId: "123456789012",
 };
 
-/** Values for the parameters without a default, of the form each one's AllowedPattern asks for. */
+/**
+ * Values for the issuer parameters, of the form each one's AllowedPattern asks for (the template
+ * requires UserPoolId or Issuer; these tests deploy a Cognito pool unless they say otherwise).
+ */
 export const SAMPLE_REQUIRED_PARAMETERS: Record<string, string> = {
   UserPoolId: "eu-west-1_AbCdEf123",
   AllowedClientIds: "1example23456789abcdefghij,2example23456789abcdefghij",
@@ -101,7 +107,7 @@ export interface Resolved {
   parameters: Record<string, string>;
   conditions: Record<string, boolean>;
   /** Resources whose Condition holds, with every intrinsic evaluated. */
-  resources: Record<string, { Type: string; Properties: JsonObject; Metadata?: JsonObject }>;
+  resources: Record<string, { Type: string; Properties: JsonObject; Metadata?: JsonObject; DeletionPolicy?: Json; UpdateReplacePolicy?: Json }>;
   outputs: Record<string, Json>;
   /** What `Ref <logicalId>` gives for each resource (function name, log group name, topic ARN…). */
   refs: Record<string, string>;
@@ -174,6 +180,13 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
         const name = str(arg, "Ref");
         if (name === "AWS::NoValue") return NO_VALUE;
         if (name in pseudo) return pseudo[name];
+        // SAM's `!Ref Function.Alias`: the ARN of the AutoPublishAlias.
+        if (name.endsWith(".Alias")) {
+          const fn = name.slice(0, -".Alias".length);
+          const alias = template.Resources[fn]?.Properties?.AutoPublishAlias;
+          if (typeof alias !== "string") throw new Error(`${where}: ${name} names no function with an AutoPublishAlias`);
+          return `${getAtt(fn, "Arn", where)}:${alias}`;
+        }
         if (name in parameters) return parameters[name];
         if (name in refs) return refs[name];
         throw new Error(`${where}: Ref to unknown or not yet resolved name ${name}`);
@@ -229,6 +242,19 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
         if (!Array.isArray(list) || !(index >= 0 && index < list.length)) throw new Error(`${where}: Fn::Select out of range`);
         return list[index];
       }
+      case "Fn::FindInMap": {
+        if (!Array.isArray(arg) || arg.length !== 3) throw new Error(`${where}: Fn::FindInMap takes [map, top key, second key]`);
+        const [map, top, second] = arg.map((a, i) => str(evaluate(a, `${where}[${i}]`), "FindInMap key"));
+        const found = template.Mappings?.[map]?.[top]?.[second];
+        if (found === undefined) throw new Error(`${where}: Fn::FindInMap finds nothing at ${map}.${top}.${second}`);
+        return found;
+      }
+      case "Fn::ToJsonString": {
+        // AWS::LanguageExtensions: the value as compact JSON.
+        const value = evaluate(arg, where);
+        if (value === NO_VALUE) throw new Error(`${where}: Fn::ToJsonString of nothing`);
+        return JSON.stringify(value);
+      }
       case "Fn::Split": {
         if (!Array.isArray(arg) || arg.length !== 2) throw new Error(`${where}: Fn::Split takes [separator, text]`);
         return str(evaluate(arg[1], where), "Split text").split(str(arg[0], "Split separator"));
@@ -266,6 +292,8 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
         return `arn:aws:logs:${region}:${accountId}:log-group:${ref}:*`;
       case "AWS::SNS::Topic":
         return ref;
+      case "AWS::IAM::Role":
+        return `arn:aws:iam::${accountId}:role/${ref}`;
       default:
         throw new Error(`${where}: GetAtt ${logicalId}.Arn is not modelled for ${resource.Type}`);
     }
@@ -281,25 +309,46 @@ export function resolveTemplate(template: Template, deployment: Partial<Deployme
     }
   }
 
-  // Resolve resources in dependency order: a resource is ready once everything it names is.
+  // Resolve resources in dependency order: a resource is ready once everything it names is. A SAM
+  // function's DeploymentPreference names alarms that name the function; SAM turns it into a separate
+  // CodeDeploy deployment group, so it is resolved last, as that resource would be.
+  const deferred = (resource: Resource): Json | undefined =>
+    resource.Type === "AWS::Serverless::Function" ? resource.Properties?.DeploymentPreference : undefined;
+  const withoutDeferred = (resource: Resource): Resource => {
+    if (deferred(resource) === undefined) return resource;
+    const properties = { ...resource.Properties };
+    delete properties.DeploymentPreference;
+    return { ...resource, Properties: properties };
+  };
   const pending = new Map(Object.entries(template.Resources));
+  const later: [string, Json][] = [];
   while (pending.size > 0) {
     let progressed = false;
     for (const [logicalId, resource] of pending) {
-      const deps = referencedNames(resource).filter((n) => pending.has(n) && n !== logicalId);
+      const deps = referencedNames(withoutDeferred(resource)).filter((n) => pending.has(n) && n !== logicalId);
       if (deps.length > 0) continue;
       pending.delete(logicalId);
       progressed = true;
       if (resource.Condition !== undefined && !condition(resource.Condition, `Resources.${logicalId}.Condition`)) continue;
-      const properties = evaluate(resource.Properties ?? {}, `Resources.${logicalId}.Properties`) as JsonObject;
+      const where = `Resources.${logicalId}`;
+      const properties = evaluate(withoutDeferred(resource).Properties ?? {}, `${where}.Properties`) as JsonObject;
+      const policy = (name: "DeletionPolicy" | "UpdateReplacePolicy") =>
+        resource[name] === undefined ? {} : { [name]: evaluate(resource[name]!, `${where}.${name}`) as Json };
       resources[logicalId] = {
         Type: resource.Type,
         Properties: properties,
         ...(resource.Metadata ? { Metadata: resource.Metadata } : {}),
+        ...policy("DeletionPolicy"),
+        ...policy("UpdateReplacePolicy"),
       };
       refs[logicalId] = physicalRef(logicalId, resource.Type, properties, { stackName, region, accountId });
+      const preference = deferred(resource);
+      if (preference !== undefined) later.push([logicalId, preference]);
     }
     if (!progressed) throw new Error(`circular references among ${[...pending.keys()].join(", ")}`);
+  }
+  for (const [logicalId, preference] of later) {
+    resources[logicalId].Properties.DeploymentPreference = evaluate(preference, `Resources.${logicalId}.Properties.DeploymentPreference`) as Json;
   }
 
   const outputs: Record<string, Json> = {};
@@ -344,7 +393,7 @@ export function referencedNames(node: unknown): string[] {
     if (Array.isArray(n)) return n.forEach(walk);
     if (!isObject(n)) return;
     for (const [key, value] of Object.entries(n)) {
-      if (key === "Ref" && typeof value === "string") names.add(value);
+      if (key === "Ref" && typeof value === "string") names.add(value.endsWith(".Alias") ? value.slice(0, -".Alias".length) : value);
       else if (key === "Fn::GetAtt") {
         const first = Array.isArray(value) ? value[0] : typeof value === "string" ? value.split(".")[0] : undefined;
         if (typeof first === "string") names.add(first);

@@ -1,20 +1,23 @@
 /**
- * Where the AWS SAM translator (Python package aws-sam-translator) and cfn-lint are installed,
- * runs them offline over template.yml: the translator is what CloudFormation's AWS::Serverless
- * transform runs, so this shows what API Gateway really gets. Each check is skipped, with a message
- * saying why, where its tool is missing.
+ * Runs the AWS SAM translator (Python package aws-sam-translator) and cfn-lint offline over
+ * template.yml: the translator is what CloudFormation's AWS::Serverless transform runs, so this shows
+ * what API Gateway and Lambda really get. Both ship on this project's machine image (pip, Python 3.11).
+ * Where a tool is missing, its checks are skipped with a message; in CI (CI=true) a missing tool
+ * fails the run instead (see requireTool in ./tools).
  */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type JsonObject, REPO_ROOT, SAMPLE_REQUIRED_PARAMETERS, TEMPLATE_PATH } from "./cfn";
+import { type JsonObject, loadTemplate, REPO_ROOT, resolveTemplate, SAMPLE_REQUIRED_PARAMETERS, TEMPLATE_PATH } from "./cfn";
+import { resourceSpec, specDatabase } from "./cfn-spec";
+import { describeWithTool } from "./tools";
 
 const SCRIPT = join(__dirname, "sam_transform.py");
 const childEnv = { ...process.env, AWS_DEFAULT_REGION: "eu-west-1" };
 
 const hasTranslator = spawnSync("python3", ["-c", "import samtranslator"], { env: childEnv }).status === 0;
 const hasCfnLint = spawnSync("cfn-lint", ["--version"], { env: childEnv }).status === 0;
-if (!hasTranslator) console.warn("SKIPPED the SAM translator checks: python3 cannot import samtranslator (pip install aws-sam-translator)");
-if (!hasCfnLint) console.warn("SKIPPED the cfn-lint check: cfn-lint is not on PATH (pip install cfn-lint)");
 
 interface Transformed {
   Resources: Record<string, { Type: string; Properties: JsonObject }>;
@@ -27,8 +30,15 @@ function transform(parameters: Record<string, string>): Transformed {
   return transformed.get(key)!;
 }
 
-function runTranslator(parameters: Record<string, string>): Transformed {
-  const run = spawnSync("python3", [SCRIPT, TEMPLATE_PATH, JSON.stringify({ ...SAMPLE_REQUIRED_PARAMETERS, ...parameters })], {
+/** The translator over a variant of template.yml's text. */
+function transformText(text: string, parameters: Record<string, string> = {}): Transformed {
+  const path = join(mkdtempSync(join(tmpdir(), "sam-")), "template.yml");
+  writeFileSync(path, text);
+  return runTranslator(parameters, path);
+}
+
+function runTranslator(parameters: Record<string, string>, templatePath = TEMPLATE_PATH): Transformed {
+  const run = spawnSync("python3", [SCRIPT, templatePath, JSON.stringify({ ...SAMPLE_REQUIRED_PARAMETERS, ...parameters })], {
     env: childEnv,
     encoding: "utf8",
     timeout: 30_000,
@@ -43,7 +53,9 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
   return body.components.securitySchemes.JwtAuthorizer["x-amazon-apigateway-authorizer"];
 }
 
-(hasTranslator ? describe : describe.skip)("template.yml through the AWS SAM translator", () => {
+const byType = (resources: Transformed["Resources"], type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describeWithTool(hasTranslator, "the SAM translator (python3 -c 'import samtranslator'; pip install aws-sam-translator)", "template.yml through the AWS SAM translator", () => {
   it("gives the REST API a REQUEST authorizer keyed on the Authorization header, method and path, cached for the TTL parameter", () => {
     for (const ttl of ["0", "300", "3600"]) {
       const rest = authorizerOf(transform({ AuthorizerCacheTtl: ttl }).Resources, "Api");
@@ -63,13 +75,16 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
     });
   });
 
-  it("lets both APIs invoke the authorizer function, and nothing else", () => {
+  it("lets both APIs invoke the authorizer's live alias, and nothing else", () => {
     const { Resources } = transform({});
     const permissions = Object.values(Resources).filter(
       (r) => r.Type === "AWS::Lambda::Permission" && JSON.stringify(r.Properties.FunctionName).includes("AuthorizerFunction"),
     );
     const sources = permissions.map((p) => JSON.stringify(p.Properties.SourceArn));
     expect(permissions).toHaveLength(2);
+    for (const p of permissions) expect(p.Properties.FunctionName).toEqual({ Ref: "AuthorizerFunctionAliaslive" });
+    expect(Resources.AuthorizerFunctionAliaslive).toMatchObject({ Type: "AWS::Lambda::Alias", Properties: { Name: "live" } });
+    for (const apiId of ["Api", "HttpApi"]) expect(JSON.stringify(authorizerOf(Resources, apiId).authorizerUri)).toContain("AuthorizerFunctionAliaslive");
     expect(sources.every((s) => s.includes("/authorizers/*"))).toBe(true);
     expect(sources.some((s) => s.includes('{"Ref":"Api"}'))).toBe(true);
     expect(sources.some((s) => s.includes('{"Ref":"HttpApi"}'))).toBe(true);
@@ -89,9 +104,92 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
     const fn = transform({}).Resources.AuthorizerFunction.Properties;
     expect(fn).toMatchObject({ PackageType: "Image", TracingConfig: { Mode: "Active" }, LoggingConfig: { LogGroup: { Ref: "AuthorizerLogGroup" } } });
   });
+
+  it("passes architecture, memory, timeout and reserved concurrency to the function, provisioned concurrency to the alias", () => {
+    const { Resources } = transform({ Architecture: "arm64", MemorySize: "1024", Timeout: "5", ReservedConcurrency: "50", ProvisionedConcurrency: "2" });
+    expect(Resources.AuthorizerFunction.Properties).toMatchObject({
+      Architectures: [{ Ref: "Architecture" }],
+      MemorySize: { Ref: "MemorySize" },
+      Timeout: { Ref: "Timeout" },
+      ReservedConcurrentExecutions: { "Fn::If": ["HasReservedConcurrency", { Ref: "ReservedConcurrency" }, { Ref: "AWS::NoValue" }] },
+    });
+    expect(Resources.AuthorizerFunctionAliaslive.Properties.ProvisionedConcurrencyConfig).toEqual({
+      "Fn::If": ["HasProvisionedConcurrency", { ProvisionedConcurrentExecutions: { Ref: "ProvisionedConcurrency" } }, { Ref: "AWS::NoValue" }],
+    });
+  });
+
+  it("publishes a new version for a changed literal property, and for a changed parameter only through ConfigRevision", () => {
+    const versions = (r: Transformed["Resources"]) => byType(r, "AWS::Lambda::Version");
+    const text = readFileSync(TEMPLATE_PATH, "utf8");
+    const id = (t: string) => versions(transformText(t).Resources)[0][0];
+    // A literal change of a property: a new logical id, so a new version (AutoPublishAliasAllProperties).
+    const changedEnv = text.replace('POWERTOOLS_LOGGER_LOG_EVENT: "false"', 'POWERTOOLS_LOGGER_LOG_EVENT: "False"');
+    expect(changedEnv).not.toBe(text);
+    expect(id(changedEnv)).not.toBe(id(text));
+    // A changed parameter value: the same version resource, unchanged (SAM hashes unresolved Refs)...
+    const before = versions(transform({}).Resources);
+    const after = versions(transform({ AllowedClientIds: "anotherclient", MemorySize: "1024" }).Resources);
+    expect(after).toEqual(before);
+    // ...unless ConfigRevision changes its Description, which CloudFormation can only apply by replacing
+    // the version, that is by publishing a new one.
+    const revised = versions(transform({ ConfigRevision: "2026-12-03" }).Resources);
+    expect(revised[0][1].Properties.Description).toEqual({ "Fn::Sub": "configuration revision ${ConfigRevision}" });
+    const description = (revision: string) =>
+      resolveTemplate(loadTemplate(), { parameters: { ConfigRevision: revision } }).resources.AuthorizerFunction.Properties.VersionDescription;
+    expect(description("1")).not.toEqual(description("2026-12-03"));
+    const spec = resourceSpec(specDatabase(), "AWS::Lambda::Version")!;
+    expect(spec.properties.Description.causesReplacement).toBe("yes");
+  });
+
+  it("shifts the alias through CodeDeploy only when DeploymentType asks, rolling back on the error and latency alarms", () => {
+    const plain = transform({}).Resources;
+    expect(byType(plain, "AWS::CodeDeploy::DeploymentGroup")).toEqual([]);
+    expect(plain.AuthorizerFunctionAliaslive).not.toHaveProperty("UpdatePolicy");
+    for (const type of ["Canary10Percent5Minutes", "Linear10PercentEvery1Minute", "AllAtOnce"]) {
+      const r = transform({ DeploymentType: type }).Resources;
+      const groups = byType(r, "AWS::CodeDeploy::DeploymentGroup");
+      expect(groups).toHaveLength(1);
+      const group = groups[0][1].Properties;
+      expect(group.AlarmConfiguration).toEqual({ Enabled: true, Alarms: [{ Name: { Ref: "AuthorizerErrorAlarm" } }, { Name: { Ref: "AuthorizerLatencyAlarm" } }] });
+      expect(JSON.stringify(group.DeploymentConfigName)).toContain(type);
+      expect((group.AutoRollbackConfiguration as JsonObject).Events).toContain("DEPLOYMENT_STOP_ON_ALARM");
+      expect((r.AuthorizerFunctionAliaslive as unknown as { UpdatePolicy: JsonObject }).UpdatePolicy).toHaveProperty("CodeDeployLambdaAliasUpdate");
+    }
+  });
+
+  it("puts the RFC 6750 gateway responses into the REST API", () => {
+    const body = transform({}).Resources.Api.Properties.Body as { "x-amazon-apigateway-gateway-responses": Record<string, JsonObject> };
+    const responses = body["x-amazon-apigateway-gateway-responses"];
+    expect(Object.keys(responses).sort()).toEqual(["ACCESS_DENIED", "AUTHORIZER_CONFIGURATION_ERROR", "AUTHORIZER_FAILURE", "UNAUTHORIZED"]);
+    expect(responses.UNAUTHORIZED).toMatchObject({ statusCode: "401", responseParameters: { "gatewayresponse.header.WWW-Authenticate": expect.anything() } });
+  });
+
+  it("redeploys the REST API on every update, else a changed realm or CORS origin would never reach the stage", () => {
+    const text = readFileSync(TEMPLATE_PATH, "utf8");
+    const deployment = (t: string, parameters: Record<string, string>) =>
+      byType(transformText(t, parameters).Resources, "AWS::ApiGateway::Deployment").map(([id]) => id);
+    const without = text.replace("      AlwaysDeploy: true\n", "");
+    expect(without).not.toBe(text);
+    // Without AlwaysDeploy the deployment's id hashes the body's text, where parameters are unresolved.
+    expect(deployment(without, { AuthRealm: "one" })).toEqual(deployment(without, { AuthRealm: "two", CorsAllowOrigin: "*" }));
+    // (SAM does resolve the cache TTL into the body, so that one changes the id by itself.)
+    expect(deployment(without, { AuthorizerCacheTtl: "0" })).not.toEqual(deployment(without, { AuthorizerCacheTtl: "300" }));
+    // With it, the id hashes the time in whole seconds: two updates a second apart differ.
+    const first = deployment(text, { AuthRealm: "one" });
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+    expect(deployment(text, { AuthRealm: "one" })).not.toEqual(first);
+  });
+
+  it("logs both stages' access logs in JSON to their own log groups", () => {
+    const { Resources } = transform({});
+    expect(Resources.ApiStage.Properties.AccessLogSetting).toMatchObject({ Format: { "Fn::ToJsonString": expect.any(Object) } });
+    expect(JSON.stringify(Resources.ApiStage.Properties.AccessLogSetting)).toContain("${ApiAccessLogGroup}");
+    expect(Resources.HttpApiStage.Properties.AccessLogSettings).toMatchObject({ Format: { "Fn::ToJsonString": expect.any(Object) } });
+    expect(JSON.stringify(Resources.HttpApiStage.Properties.AccessLogSettings)).toContain("${HttpApiAccessLogGroup}");
+  });
 });
 
-(hasCfnLint ? describe : describe.skip)("template.yml through cfn-lint (SAM transform + CloudFormation schemas)", () => {
+describeWithTool(hasCfnLint, "cfn-lint (pip install cfn-lint)", "template.yml through cfn-lint (SAM transform + CloudFormation schemas)", () => {
   it("reports no errors or warnings", () => {
     const run = spawnSync("cfn-lint", ["--", TEMPLATE_PATH], { cwd: REPO_ROOT, env: childEnv, encoding: "utf8", timeout: 60_000 });
     expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: "" });

@@ -23,6 +23,10 @@ def main() -> None:
     template_path, parameters = sys.argv[1], json.loads(sys.argv[2])
     with open(template_path, encoding="utf-8") as f:
         template = yaml_parse(f.read())
+    # CloudFormation hands the transform every parameter value as a string, defaults included.
+    for name, parameter in template.get("Parameters", {}).items():
+        if name not in parameters and "Default" in parameter:
+            parameters[name] = str(parameter["Default"])
     # `sam build` fills ImageUri in from the image it built; stand in for it here.
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function" and resource["Properties"].get("PackageType") == "Image":

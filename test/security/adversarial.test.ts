@@ -7,7 +7,7 @@
  * of a *valid* token (reasons in their names), so that the suite can tell Allow apart at all.
  */
 import { createPublicKey } from "node:crypto";
-import { captureOutput, type CapturedOutput } from "./support/capture";
+import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, METRICS_FOR, SecretRegistry, startHarness, type Verdict } from "./support/harness";
 import { signHs256, signRaw, unsignedPart } from "./support/tokens";
 import { eventFor, STAGE_PREFIX } from "../support/events";

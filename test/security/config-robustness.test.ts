@@ -13,7 +13,7 @@ import { type Env, loadConfig } from "../../src/config";
 import { ConfigError } from "../../src/errors";
 import { createHandler, INTERNAL_ERROR, initialize } from "../../src/handler";
 import { createObservability } from "../../src/observability";
-import { captureOutput, type CapturedOutput, emfMetricNames, parseLines } from "./support/capture";
+import { captureOutput, type CapturedOutput, emfMetricNames, parseLines } from "../support/capture";
 import { EXAMPLE_RULES, fakeContext, type Harness, SecretRegistry, startHarness } from "./support/harness";
 import { eventFor } from "../support/events";
 import { cognitoAccessClaims, TEST_CLIENT_ID, TEST_POOL_ID } from "../support/keys";

@@ -5,7 +5,7 @@
  * Deny, never a 401 that would hide the outage from the Error alarm; the wait is bounded by
  * JWKS_FETCH_TIMEOUT_MS; a rotated key is picked up without a restart.
  */
-import { captureOutput, type CapturedOutput } from "./support/capture";
+import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, type HarnessOptions, SecretRegistry, startHarness } from "./support/harness";
 import type { JwksMode, JwksServer } from "../support/jwks-server";
 import { eventFor } from "../support/events";

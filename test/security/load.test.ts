@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { formatReport, runLoadTest } from "../../bench/loadtest/loadtest";
-import { captureOutput } from "./support/capture";
+import { captureOutput } from "../support/capture";
 import { fakeContext, startHarness } from "./support/harness";
 import { eventFor, type EventName } from "../support/events";
 import { cognitoAccessClaims, nowSeconds } from "../support/keys";

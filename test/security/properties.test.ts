@@ -5,7 +5,7 @@
  * carries a signature by the trusted key over claims that satisfy the contract.
  */
 import fc from "fast-check";
-import { captureOutput, type CapturedOutput } from "./support/capture";
+import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, type Invocation, METRICS_FOR, SecretRegistry, startHarness } from "./support/harness";
 import { signHs256, signRaw, unsignedPart } from "./support/tokens";
 import { eventFor, type EventName } from "../support/events";

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { captureOutput, type CapturedOutput } from "./support/capture";
+import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, SecretRegistry, startHarness } from "./support/harness";
 import { eventFor } from "../support/events";
 import { cognitoAccessClaims, generateKey, type TestKey } from "../support/keys";

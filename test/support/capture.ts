@@ -1,36 +1,65 @@
+/**
+ * The one capture of what a handler writes. Powertools writes INFO logs and EMF to stdout, WARN/ERROR
+ * logs to stderr (Lambda ships both), each as one JSON line; those lines are kept (not echoed), so that
+ * tests read the decision log and metrics and leak checks see every byte that would reach CloudWatch
+ * Logs. Writes that are not JSON lines (jest's own reporter when it runs in this process) pass through.
+ */
 import type { Context } from "aws-lambda";
 
-/** One JSON line a handler wrote to stdout: a Powertools log record or an EMF metrics record. */
+/** One JSON line a handler wrote: a Powertools log record or an EMF metrics record. */
 export type OutputRecord = Record<string, unknown>;
+
+export interface CapturedOutput {
+  /** Every JSON line written since the capture started, in order. */
+  readonly lines: string[];
+  /** Lines written since `mark` (a previous lines.length). */
+  since(mark: number): string[];
+  stop(): void;
+}
+
+type Write = typeof process.stdout.write;
+
+/** Starts capturing; `retain: false` swallows the lines without keeping them (for memory measurements). */
+export function captureOutput(options: { retain?: boolean } = {}): CapturedOutput {
+  const retain = options.retain ?? true;
+  const lines: string[] = [];
+  const originals: [NodeJS.WriteStream, Write][] = [
+    [process.stdout, process.stdout.write],
+    [process.stderr, process.stderr.write],
+  ];
+  for (const [stream, original] of originals) {
+    const replacement = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      const text = typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk);
+      if (text.trimStart().startsWith("{")) {
+        if (retain) for (const line of text.split("\n")) if (line.trim() !== "") lines.push(line);
+        const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+        callback?.();
+        return true;
+      }
+      return (original as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    };
+    stream.write = replacement as Write;
+  }
+  return {
+    lines,
+    since: (mark) => lines.slice(mark),
+    stop() {
+      for (const [stream, original] of originals) stream.write = original;
+    },
+  };
+}
 
 export interface Captured<T> {
   readonly result?: T;
   readonly error?: Error;
-  /** Every line written to stdout while the call ran. */
+  /** Every JSON line written while the call ran. */
   readonly lines: string[];
   readonly records: OutputRecord[];
 }
 
-/**
- * Runs fn with the JSON lines it writes to stdout and stderr captured (not echoed) — Powertools
- * writes INFO logs and EMF to stdout, WARN/ERROR logs to stderr, and Lambda ships both — returning
- * its result or error and those lines. Anything else (jest's own reporter when it runs in this
- * process) passes through.
- */
+/** Runs fn under a capture, returning its result or error and the JSON lines it wrote. */
 export async function captureStdout<T>(fn: () => Promise<T>): Promise<Captured<T>> {
-  const chunks: string[] = [];
-  const streams = [process.stdout, process.stderr];
-  const originals = streams.map((stream) => stream.write.bind(stream));
-  streams.forEach((stream, i) => {
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      if (!text.startsWith("{")) return (originals[i] as (...args: unknown[]) => boolean)(chunk, ...rest);
-      chunks.push(text);
-      const callback = rest.find((r): r is () => void => typeof r === "function");
-      callback?.();
-      return true;
-    }) as typeof stream.write;
-  });
+  const output = captureOutput();
   let result: T | undefined;
   let error: Error | undefined;
   try {
@@ -38,13 +67,48 @@ export async function captureStdout<T>(fn: () => Promise<T>): Promise<Captured<T
   } catch (err) {
     error = err as Error;
   } finally {
-    streams.forEach((stream, i) => {
-      stream.write = originals[i];
-    });
+    output.stop();
   }
-  const lines = chunks.join("").split("\n").filter((l) => l.trim() !== "");
+  const lines = output.lines;
   const records = lines.map((l) => JSON.parse(l) as OutputRecord);
   return { ...(error ? { error } : { result: result as T }), lines, records };
+}
+
+/** Parses JSON lines, ignoring any that are not JSON objects. */
+export function parseLines(lines: readonly string[]): OutputRecord[] {
+  const out: OutputRecord[] = [];
+  for (const line of lines) {
+    try {
+      const v: unknown = JSON.parse(line);
+      if (typeof v === "object" && v !== null && !Array.isArray(v)) out.push(v as OutputRecord);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
+}
+
+/** One metric value an EMF record carries, with the namespace and dimension names of its directive. */
+export interface EmfMetric {
+  readonly name: string;
+  readonly value: number;
+  readonly namespace: string;
+  readonly dimensions: string[];
+}
+
+/** The one EMF parser: every metric of every EMF record among `records`, in order. */
+export function emfMetrics(records: readonly OutputRecord[]): EmfMetric[] {
+  const out: EmfMetric[] = [];
+  for (const record of records) {
+    const aws = record._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions?: string[][]; Metrics?: { Name: string }[] }[] } | undefined;
+    if (typeof aws !== "object" || aws === null) continue;
+    for (const directive of aws.CloudWatchMetrics ?? []) {
+      for (const metric of directive.Metrics ?? []) {
+        out.push({ name: metric.Name, value: Number(record[metric.Name]), namespace: directive.Namespace, dimensions: (directive.Dimensions ?? []).flat() });
+      }
+    }
+  }
+  return out;
 }
 
 /** The EMF records among the output: those carrying CloudWatch metric directives. */
@@ -55,17 +119,13 @@ export function emfRecords(records: OutputRecord[]): OutputRecord[] {
 /** Metric name → summed value over all EMF records, with the namespace each came from. */
 export function emittedMetrics(records: OutputRecord[]): Record<string, { value: number; namespace: string; dimensions: string[] }> {
   const out: Record<string, { value: number; namespace: string; dimensions: string[] }> = {};
-  for (const record of emfRecords(records)) {
-    const aws = record._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-    for (const directive of aws.CloudWatchMetrics) {
-      for (const metric of directive.Metrics) {
-        const value = Number(record[metric.Name]);
-        const prev = out[metric.Name]?.value ?? 0;
-        out[metric.Name] = { value: prev + value, namespace: directive.Namespace, dimensions: directive.Dimensions.flat() };
-      }
-    }
-  }
+  for (const m of emfMetrics(records)) out[m.name] = { value: (out[m.name]?.value ?? 0) + m.value, namespace: m.namespace, dimensions: m.dimensions };
   return out;
+}
+
+/** Metric names carried by the EMF records among `records`, in order. */
+export function emfMetricNames(records: readonly OutputRecord[]): string[] {
+  return emfMetrics(records).map((m) => m.name);
 }
 
 /** Log records (Powertools Logger lines) with the given message. */

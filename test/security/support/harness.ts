@@ -5,10 +5,9 @@ import { DECISIONS } from "../../../src/errors";
 import { type AuthorizerHandler, createHandler, INTERNAL_ERROR, initialize, UNAUTHORIZED } from "../../../src/handler";
 import { createObservability } from "../../../src/observability";
 import type { AuthorizerResponse } from "../../../src/response";
-import { lambdaContext } from "../../support/capture";
 import { startJwksServer, type JwksServer, type TestTls } from "../../support/jwks-server";
 import { generateKey, signJwt, TEST_CLIENT_ID, TEST_POOL_ID, type TestKey } from "../../support/keys";
-import { type CapturedOutput, captureOutput, emfMetricNames, parseLines } from "./capture";
+import { type CapturedOutput, captureOutput, emfMetricNames, lambdaContext, parseLines } from "../../support/capture";
 import { judgeAnswer } from "../../support/api-gateway";
 
 export const REPO_ROOT = join(__dirname, "..", "..", "..");

@@ -1,5 +1,6 @@
 /** The metrics a dashboard body or an alarm reads, and the metric-math expressions over them. */
 import type { Json, JsonObject, Resolved } from "./cfn";
+import { emfMetrics as parseEmf } from "../support/capture";
 
 export interface MetricRef {
   /** Where it was found, for messages: "dashboard: Decisions per minute" or "alarm ThrottleAlarm". */
@@ -148,23 +149,11 @@ export interface EmittedMetric {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-/** Every (namespace, metric, dimension set) an EMF record publishes. */
+/** Every (namespace, metric, dimension set) an EMF record publishes, read with the test kit's one EMF parser. */
 export function emfMetrics(record: JsonObject): EmittedMetric[] {
-  const aws = record._aws;
-  if (!isObject(aws) || !Array.isArray(aws.CloudWatchMetrics)) return [];
-  const out: EmittedMetric[] = [];
-  for (const directive of aws.CloudWatchMetrics) {
-    if (!isObject(directive) || !Array.isArray(directive.Dimensions) || !Array.isArray(directive.Metrics)) continue;
-    for (const set of directive.Dimensions) {
-      if (!Array.isArray(set)) continue;
-      const dimensions: Record<string, string> = {};
-      for (const name of set) dimensions[String(name)] = String(record[String(name)]);
-      for (const metric of directive.Metrics) {
-        if (isObject(metric)) out.push({ namespace: String(directive.Namespace), metricName: String(metric.Name), dimensions });
-      }
-    }
-  }
-  return out;
+  return parseEmf([record]).flatMap((m) =>
+    m.dimensionSets.map((dimensions) => ({ namespace: String(m.namespace), metricName: String(m.name), dimensions })),
+  );
 }
 
 const sameDimensions = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>

@@ -88,12 +88,15 @@ export function parseLines(lines: readonly string[]): OutputRecord[] {
   return out;
 }
 
-/** One metric value an EMF record carries, with the namespace and dimension names of its directive. */
+/** One metric value an EMF record carries, with the namespace and dimensions of its directive. */
 export interface EmfMetric {
   readonly name: string;
   readonly value: number;
   readonly namespace: string;
+  /** Every dimension name of the directive's dimension sets, flattened. */
   readonly dimensions: string[];
+  /** Each dimension set with the values the record gives its names. */
+  readonly dimensionSets: Record<string, string>[];
 }
 
 /** The one EMF parser: every metric of every EMF record among `records`, in order. */
@@ -103,8 +106,10 @@ export function emfMetrics(records: readonly OutputRecord[]): EmfMetric[] {
     const aws = record._aws as { CloudWatchMetrics?: { Namespace: string; Dimensions?: string[][]; Metrics?: { Name: string }[] }[] } | undefined;
     if (typeof aws !== "object" || aws === null) continue;
     for (const directive of aws.CloudWatchMetrics ?? []) {
+      const sets = directive.Dimensions ?? [];
+      const dimensionSets = sets.map((set) => Object.fromEntries(set.map((name) => [name, String(record[name])])));
       for (const metric of directive.Metrics ?? []) {
-        out.push({ name: metric.Name, value: Number(record[metric.Name]), namespace: directive.Namespace, dimensions: (directive.Dimensions ?? []).flat() });
+        out.push({ name: metric.Name, value: Number(record[metric.Name]), namespace: directive.Namespace, dimensions: sets.flat(), dimensionSets });
       }
     }
   }

@@ -37,13 +37,27 @@ export function defaultStateDir(cwd = process.cwd()): string {
   return resolve(cwd, ".local");
 }
 
-async function generateTls(): Promise<Pick<StoredState, "caCert" | "caKey" | "serverCert" | "serverKey">> {
+/** A CA and a server certificate it signed, for `names` (DNS) and `ips`; EC P-256, SHA-256. */
+export interface Certificates {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+}
+
+export async function createCertificates(options: {
+  readonly caName: string;
+  readonly names: readonly string[];
+  readonly ips: readonly string[];
+  readonly caValidDays: number;
+  readonly serverValidDays: number;
+}): Promise<Certificates> {
   const now = Date.now();
-  const ca = await selfsigned.generate([{ name: "commonName", value: "jwt-authorizer local development CA" }], {
+  const ca = await selfsigned.generate([{ name: "commonName", value: options.caName }], {
     algorithm: "sha256",
     keyType: "ec",
     notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + 3 * 365 * DAY_MS),
+    notAfterDate: new Date(now + options.caValidDays * DAY_MS),
     extensions: [
       { name: "basicConstraints", cA: true, critical: true },
       { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
@@ -53,21 +67,21 @@ async function generateTls(): Promise<Pick<StoredState, "caCert" | "caKey" | "se
     algorithm: "sha256",
     keyType: "ec",
     notBeforeDate: new Date(now - DAY_MS),
-    notAfterDate: new Date(now + 365 * DAY_MS),
+    notAfterDate: new Date(now + options.serverValidDays * DAY_MS),
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       {
         name: "subjectAltName",
-        altNames: [
-          ...SERVER_NAMES.map((value) => ({ type: 2 as const, value })),
-          ...SERVER_IPS.map((ip) => ({ type: 7 as const, ip })),
-        ],
+        altNames: [...options.names.map((value) => ({ type: 2 as const, value })), ...options.ips.map((ip) => ({ type: 7 as const, ip }))],
       },
       { name: "extKeyUsage", serverAuth: true },
     ],
   });
   return { caCert: ca.cert, caKey: ca.private, serverCert: server.cert, serverKey: server.private };
 }
+
+const generateTls = (): Promise<Certificates> =>
+  createCertificates({ caName: "jwt-authorizer local development CA", names: SERVER_NAMES, ips: SERVER_IPS, caValidDays: 3 * 365, serverValidDays: 365 });
 
 /** Still usable: parses, valid for at least another day, and names every host it must. */
 function usable(stored: StoredState): boolean {

@@ -9,10 +9,9 @@
 import { createPublicKey } from "node:crypto";
 import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, METRICS_FOR, SecretRegistry, startHarness, type Verdict } from "./support/harness";
-import { signHs256, signRaw, unsignedPart } from "./support/tokens";
 import { eventFor, STAGE_PREFIX } from "../support/events";
 import { startJwksServer, type JwksServer } from "../support/jwks-server";
-import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID } from "../support/keys";
+import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signHs256, signJwt, signRaw, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID, unsignedPart } from "../support/keys";
 
 /** The keys of the context the authorizer passes on (src/claims.ts contextOf). */
 const CONTEXT_KEYS = ["sub", "username", "clientId", "scope", "groups", "tokenUse", "issuer", "claims"];

@@ -7,9 +7,8 @@
 import fc from "fast-check";
 import { captureOutput, type CapturedOutput } from "../support/capture";
 import { type Harness, type Invocation, METRICS_FOR, SecretRegistry, startHarness } from "./support/harness";
-import { signHs256, signRaw, unsignedPart } from "./support/tokens";
 import { eventFor, type EventName } from "../support/events";
-import { b64url, cognitoAccessClaims, nowSeconds, TEST_CLIENT_ID, TEST_ISSUER } from "../support/keys";
+import { b64url, cognitoAccessClaims, nowSeconds, signHs256, signRaw, TEST_CLIENT_ID, TEST_ISSUER, unsignedPart } from "../support/keys";
 
 const RUNS = Number(process.env.SECURITY_FC_RUNS ?? 300);
 let h: Harness;

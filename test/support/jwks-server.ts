@@ -3,9 +3,9 @@ import type { ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import selfsigned from "selfsigned";
+import { createCertificates } from "../../src/local/state";
 
-/** A CA and a 127.0.0.1/localhost server certificate it signed, generated per test run. */
+/** A CA and a 127.0.0.1/localhost server certificate it signed, generated per test run (with the local issuer's generator). */
 export interface TestTls {
   readonly caCert: string;
   readonly caFile: string;
@@ -14,28 +14,10 @@ export interface TestTls {
 }
 
 export async function generateTls(): Promise<TestTls> {
-  const ca = await selfsigned.generate([{ name: "commonName", value: "authorizer test CA" }], {
-    algorithm: "sha256",
-    keyType: "ec",
-    notAfterDate: new Date(Date.now() + 2 * 86_400_000),
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const leaf = await selfsigned.generate([{ name: "commonName", value: "localhost" }], {
-    algorithm: "sha256",
-    keyType: "ec",
-    notAfterDate: new Date(Date.now() + 2 * 86_400_000),
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: "subjectAltName", altNames: [{ type: 2, value: "localhost" }, { type: 7, ip: "127.0.0.1" }] },
-      { name: "extKeyUsage", serverAuth: true },
-    ],
-  });
+  const certs = await createCertificates({ caName: "authorizer test CA", names: ["localhost"], ips: ["127.0.0.1"], caValidDays: 2, serverValidDays: 2 });
   const caFile = join(mkdtempSync(join(tmpdir(), "authz-ca-")), "ca.pem");
-  writeFileSync(caFile, ca.cert);
-  return { caCert: ca.cert, caFile, key: leaf.private, cert: leaf.cert };
+  writeFileSync(caFile, certs.caCert);
+  return { caCert: certs.caCert, caFile, key: certs.serverKey, cert: certs.serverCert };
 }
 
 /** How the server answers key-set requests; tests switch it to simulate outages. */

@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 
 /** A signing key the tests generate, with its public JWK as a JWKS server would publish it. */
 export interface TestKey {
@@ -19,24 +19,34 @@ export function generateKey(kid: string, alg: "RS256" | "ES256" = "RS256"): Test
 
 export const b64url = (input: string | Buffer): string => Buffer.from(input).toString("base64url");
 
-/** Signs header.payload with the key (test-side only: the product never signs). */
-export function signJwt(
-  payload: Record<string, unknown>,
-  key: TestKey,
-  header: Record<string, unknown> = {},
-): string {
-  const head = b64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ: "JWT", ...header }));
-  const body = b64url(JSON.stringify(payload));
-  const input = `${head}.${body}`;
-  const signature =
+/** header.payload from raw JSON text (so tests can write duplicate keys, odd types…). */
+export const unsignedPart = (headerJson: string, payloadJson: string): string => `${b64url(headerJson)}.${b64url(payloadJson)}`;
+
+/** RS256/ES256 signature over `input` with `key`, as base64url. */
+export function signature(input: string, key: TestKey): string {
+  const sig =
     key.alg === "RS256"
       ? sign("sha256", Buffer.from(input), key.privateKey)
       : sign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
-  return `${input}.${signature.toString("base64url")}`;
+  return sig.toString("base64url");
 }
 
-/** Re-export for tests that need a PEM round-trip. */
-export { createPrivateKey };
+/** A token from raw header/payload JSON text signed by `key` (whatever the header claims). */
+export function signRaw(headerJson: string, payloadJson: string, key: TestKey): string {
+  const input = unsignedPart(headerJson, payloadJson);
+  return `${input}.${signature(input, key)}`;
+}
+
+/** Signs header.payload with the key (test-side only: the product never signs). */
+export function signJwt(payload: Record<string, unknown>, key: TestKey, header: Record<string, unknown> = {}): string {
+  return signRaw(JSON.stringify({ alg: key.alg, kid: key.kid, typ: "JWT", ...header }), JSON.stringify(payload), key);
+}
+
+/** HS256 over header.payload with `secret` as the HMAC key (the algorithm-confusion attack). */
+export function signHs256(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string | Buffer): string {
+  const input = unsignedPart(JSON.stringify({ ...header, alg: "HS256" }), JSON.stringify(payload));
+  return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+}
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 

@@ -4,7 +4,7 @@
  * key sets) and claim-checks.ts (the checks aws-jwt-verify leaves to its caller).
  */
 import { CognitoJwtVerifier } from "aws-jwt-verify/cognito-verifier";
-import type { Jwks, JwksCache } from "aws-jwt-verify/jwk";
+import type { Jwks } from "aws-jwt-verify/jwk";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
@@ -21,8 +21,6 @@ export interface TokenVerifier {
 }
 
 export interface VerifierDeps {
-  /** The key-set cache; defaults to a RefreshingJwksCache over a StreamingFetcher built from the config. */
-  readonly jwksCache?: JwksCache;
   /**
    * Extra `https.request` options for the default fetcher (tests pass their local CA as `ca`;
    * deployments use NODE_EXTRA_CA_CERTS instead). The fetcher stays HTTPS-only either way.
@@ -100,20 +98,18 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
   const forgetters = new Map<string, ((jwks: Jwks) => void)[]>();
   const onKeysReplaced = (uri: string, jwks: Jwks) => forgetters.get(uri)?.forEach((forget) => forget(jwks));
   const track = (fetchedFrom: string, forget: (jwks: Jwks) => void) => forgetters.set(fetchedFrom, [...(forgetters.get(fetchedFrom) ?? []), forget]);
-  const baseCache =
-    deps.jwksCache ??
-    createJwksCache({
-      fetchTimeoutMs: config.jwksFetchTimeoutMs,
-      maxAgeMs: config.jwksMaxAgeSeconds * 1000,
-      staleGraceMs: config.jwksStaleGraceSeconds * 1000,
-      penaltySeconds: config.jwksPenaltySeconds,
-      requestOptions: deps.fetchOptions,
-      retryAfterFailureMs: deps.retryAfterFailureMs,
-      get: deps.httpsGet,
-      now: deps.now,
-      onRefreshFailure: deps.onJwksRefreshFailure,
-      onKeysReplaced,
-    });
+  const baseCache = createJwksCache({
+    fetchTimeoutMs: config.jwksFetchTimeoutMs,
+    maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+    staleGraceMs: config.jwksStaleGraceSeconds * 1000,
+    penaltySeconds: config.jwksPenaltySeconds,
+    requestOptions: deps.fetchOptions,
+    retryAfterFailureMs: deps.retryAfterFailureMs,
+    get: deps.httpsGet,
+    now: deps.now,
+    onRefreshFailure: deps.onJwksRefreshFailure,
+    onKeysReplaced,
+  });
   const jwksCache = redirects.size > 0 ? new RedirectingJwksCache(baseCache, redirects) : baseCache;
 
   const byIssuer = new Map<string, Verify>();

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startIssuer } from "./issuer";
-import { projectRoot } from "./project";
+import { EVENT_FILES, projectRoot, TOKEN_PLACEHOLDER } from "./project";
 import { DEFAULT_PORTS, startLocalStack } from "./stack";
 import { defaultStateDir, loadExistingState, loadOrCreateState } from "./state";
 import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, type MintOptions, mintToken, parseMintOptions } from "./tokens";
@@ -70,8 +70,6 @@ async function token(args: string[]): Promise<number> {
   return 0;
 }
 
-const EVENT_FILES = { token: "token.json", request: "request.json", "http-api": "http-api.json" } as const;
-export const TOKEN_PLACEHOLDER = "REPLACE_WITH_TOKEN";
 
 async function events(args: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -26,3 +26,8 @@ export function projectPaths(root = projectRoot()) {
     accessRules: join(root, "access-rules.example.json"),
   };
 }
+
+/** The sample events in events/, by name; each carries TOKEN_PLACEHOLDER where a bearer token goes. */
+export const EVENT_FILES = { token: "token.json", request: "request.json", "http-api": "http-api.json" } as const;
+export type EventName = keyof typeof EVENT_FILES;
+export const TOKEN_PLACEHOLDER = "REPLACE_WITH_TOKEN";

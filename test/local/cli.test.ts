@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startIssuer } from "../../src/local/issuer";
+import { TOKEN_PLACEHOLDER } from "../../src/local/project";
 import { loadOrCreateState } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER } from "../../src/local/tokens";
 import { decode, getJson, signatureValid } from "./jwt";
@@ -50,7 +51,7 @@ describe("CLI", () => {
     expect(stdout.trim().split("\n")).toHaveLength(3);
     for (const name of ["token.json", "request.json", "http-api.json"]) {
       const text = readFileSync(join(out, name), "utf8");
-      expect(text).not.toContain("REPLACE_WITH_TOKEN");
+      expect(text).not.toContain(TOKEN_PLACEHOLDER);
       const event = JSON.parse(text) as Record<string, unknown>;
       const original = JSON.parse(readFileSync(join(ROOT, "events", name), "utf8")) as Record<string, unknown>;
       expect(Object.keys(event)).toEqual(Object.keys(original));

@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export type EventName = "token" | "request" | "http-api";
+import { EVENT_FILES as FILES, type EventName, TOKEN_PLACEHOLDER as PLACEHOLDER } from "../../src/local/project";
 
-const PLACEHOLDER = "REPLACE_WITH_TOKEN";
-const FILES: Record<EventName, string> = { token: "token.json", request: "request.json", "http-api": "http-api.json" };
+export type { EventName };
 
 /** The sample event from events/, as API Gateway sends it. */
 export function loadEvent(name: EventName): Record<string, unknown> {

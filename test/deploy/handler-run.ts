@@ -9,6 +9,7 @@ import { readEvent } from "../../src/event";
 import { createHandler } from "../../src/handler";
 import { createObservability } from "../../src/observability";
 import { simpleResponse } from "../../src/response";
+import { captureOutput } from "../support/capture";
 import type { JsonObject, Resolved } from "./cfn";
 
 const SAMPLE_EVENT = {
@@ -37,13 +38,7 @@ export async function recordsOfEveryDecision(resolved: Resolved): Promise<JsonOb
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
   const observability = createObservability(functionEnv(resolved));
   const context = { functionName: resolved.refs.AuthorizerFunction } as Context;
-  const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    return true;
-  };
-  const write = jest.spyOn(process.stdout, "write").mockImplementation(capture);
-  const writeErr = jest.spyOn(process.stderr, "write").mockImplementation(capture);
+  const output = captureOutput();
   try {
     for (const decision of DECISIONS) {
       // A full outcome, so that the decision line carries every field it can have.
@@ -60,16 +55,10 @@ export async function recordsOfEveryDecision(resolved: Resolved): Promise<JsonOb
       await handler({}, context).catch(() => undefined); // Expired/Invalid/Error throw, as they must
     }
   } finally {
-    write.mockRestore();
-    writeErr.mockRestore();
+    output.stop();
     if (initType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
     else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initType;
   }
-  const records = chunks
-    .join("")
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as JsonObject);
-  return records;
+  return output.lines.map((line) => JSON.parse(line) as JsonObject);
 }
 

@@ -1,32 +1,27 @@
 /** The local tools' command line: `npm run -s token` printing nothing but the token, and the events fill script. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startIssuer } from "../../src/local/issuer";
 import { TOKEN_PLACEHOLDER } from "../../src/local/project";
 import { loadOrCreateState } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER } from "../../src/local/tokens";
-import { decode, getJson, signatureValid } from "./jwt";
+import { decode, getJson, signatureValid, useStateDir } from "./support";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
 const RUNNER = join(ROOT, "src", "local", "run.mjs");
 
-let stateDir: string;
-beforeAll(() => {
-  stateDir = mkdtempSync(join(tmpdir(), "authz-issuer-"));
-});
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+const stateDirOf = useStateDir();
 
 describe("CLI", () => {
   it("`npm run -s token` prints only a token, signed with the key the issuer serves after a restart", async () => {
-    const { stdout } = await run("npm", ["run", "-s", "token", "--", "--scope", "pets/write", "--group", "admin", "--claim", "tier=\"gold\"", "--claim", "level=3", "--state-dir", stateDir], { cwd: ROOT });
+    const { stdout } = await run("npm", ["run", "-s", "token", "--", "--scope", "pets/write", "--group", "admin", "--claim", "tier=\"gold\"", "--claim", "level=3", "--state-dir", stateDirOf()], { cwd: ROOT });
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const jwt = stdout.trim();
     expect(decode(jwt)).toMatchObject({ scope: "pets/write", "cognito:groups": ["admin"], tier: "gold", level: 3, iss: LOCAL_ISSUER });
-    const state = await loadOrCreateState(stateDir);
+    const state = await loadOrCreateState(stateDirOf());
     const issuer = await startIssuer({ state });
     try {
       const jwks = await getJson(issuer.jwksUri, state.tls.caCert);
@@ -37,17 +32,17 @@ describe("CLI", () => {
   });
 
   it("mints expired and id tokens, and rejects unknown options with a non-zero exit", async () => {
-    const expired = (await run(process.execPath, [RUNNER, "token", "--expired", "--state-dir", stateDir], { cwd: ROOT })).stdout.trim();
+    const expired = (await run(process.execPath, [RUNNER, "token", "--expired", "--state-dir", stateDirOf()], { cwd: ROOT })).stdout.trim();
     expect(Number(decode(expired).exp)).toBeLessThan(Date.now() / 1000);
-    const id = decode((await run(process.execPath, [RUNNER, "token", "--token-use", "id", "--state-dir", stateDir], { cwd: ROOT })).stdout.trim());
+    const id = decode((await run(process.execPath, [RUNNER, "token", "--token-use", "id", "--state-dir", stateDirOf()], { cwd: ROOT })).stdout.trim());
     expect(id).toMatchObject({ token_use: "id", aud: LOCAL_CLIENT_ID });
     expect(id.scope).toBeUndefined();
-    await expect(run(process.execPath, [RUNNER, "token", "--bogus", "--state-dir", stateDir], { cwd: ROOT })).rejects.toMatchObject({ code: 1 });
+    await expect(run(process.execPath, [RUNNER, "token", "--bogus", "--state-dir", stateDirOf()], { cwd: ROOT })).rejects.toMatchObject({ code: 1 });
   });
 
   it("fills the three sample events with a fresh token (files and stdout)", async () => {
-    const out = join(stateDir, "events-out");
-    const { stdout } = await run(process.execPath, [RUNNER, "events", "--out", out, "--group", "admin", "--state-dir", stateDir], { cwd: ROOT });
+    const out = join(stateDirOf(), "events-out");
+    const { stdout } = await run(process.execPath, [RUNNER, "events", "--out", out, "--group", "admin", "--state-dir", stateDirOf()], { cwd: ROOT });
     expect(stdout.trim().split("\n")).toHaveLength(3);
     for (const name of ["token.json", "request.json", "http-api.json"]) {
       const text = readFileSync(join(out, name), "utf8");
@@ -58,7 +53,7 @@ describe("CLI", () => {
       const jwt = /Bearer ([\w-]+\.[\w-]+\.[\w-]+)/.exec(text)?.[1] ?? "";
       expect(decode(jwt)["cognito:groups"]).toEqual(["admin"]);
     }
-    const printed = JSON.parse((await run(process.execPath, [RUNNER, "events", "--print", "token", "--state-dir", stateDir], { cwd: ROOT })).stdout);
+    const printed = JSON.parse((await run(process.execPath, [RUNNER, "events", "--print", "token", "--state-dir", stateDirOf()], { cwd: ROOT })).stdout);
     expect(printed).toMatchObject({ type: "TOKEN", authorizationToken: expect.stringMatching(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/) });
   });
 });

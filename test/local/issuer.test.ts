@@ -2,23 +2,16 @@
  * The local HTTPS issuer: trusted through the local CA only, serving its key set, OpenID configuration
  * and Cognito-shaped tokens.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startIssuer } from "../../src/local/issuer";
 import { loadOrCreateState } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER } from "../../src/local/tokens";
-import { decode, getJson, signatureValid } from "./jwt";
+import { decode, getJson, signatureValid, useStateDir } from "./support";
 
-let stateDir: string;
-beforeAll(() => {
-  stateDir = mkdtempSync(join(tmpdir(), "authz-issuer-"));
-});
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+const stateDirOf = useStateDir();
 
 describe("HTTPS issuer", () => {
   it("serves JWKS, discovery and tokens, trusted through the local CA only", async () => {
-    const state = await loadOrCreateState(stateDir);
+    const state = await loadOrCreateState(stateDirOf());
     const issuer = await startIssuer({ state });
     try {
       await expect(getJson(issuer.jwksUri)).rejects.toThrow(/certificate/i);

@@ -4,12 +4,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadExistingState, loadOrCreateState } from "../../src/local/state";
+import { useStateDir } from "./support";
 
-let stateDir: string;
-beforeAll(() => {
-  stateDir = mkdtempSync(join(tmpdir(), "authz-issuer-"));
-});
-afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+const stateDirOf = useStateDir();
 
 describe("state", () => {
   it("creates the key and CA once and loads the same ones afterwards, even when raced", async () => {
@@ -27,7 +24,7 @@ describe("state", () => {
   });
 
   it("issues a server certificate for localhost, the compose service name and 127.0.0.1, signed by the CA", async () => {
-    const state = await loadOrCreateState(stateDir);
+    const state = await loadOrCreateState(stateDirOf());
     const cert = new X509Certificate(state.tls.cert);
     expect(cert.subjectAltName).toEqual(expect.stringContaining("DNS:localhost"));
     expect(cert.subjectAltName).toEqual(expect.stringContaining("DNS:issuer"));

@@ -1,5 +1,8 @@
 /** Helpers shared by the local issuer, state and CLI tests. */
 import { createPublicKey, verify } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { get } from "node:https";
 
 export function getJson(url: string, ca?: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -22,4 +25,14 @@ export function signatureValid(jwt: string, jwks: { keys: Record<string, string>
   const jwk = jwks.keys.find((k) => k.kid === kid);
   if (!jwk) return false;
   return verify("sha256", Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: "jwk" }), Buffer.from(s, "base64url"));
+}
+
+/** A temporary issuer state folder for the whole file: made before the tests, removed after. Call at top level. */
+export function useStateDir(): () => string {
+  let dir = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "authz-issuer-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
 }

@@ -8,22 +8,11 @@
 import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type CachedPolicy, evaluatePolicy, methodArnFor, parsePolicy } from "../src/local/gateway";
+import { type CachedPolicy, methodArnFor, parsePolicy } from "../src/local/gateway";
+import { GATEWAY_ROUTES, replay } from "../test/support/gateway-replay";
 import { startLocalStack } from "../src/local/stack";
 import { RESULTS_DIR } from "./lib";
 
-export const GATEWAY_ROUTES = [
-  "GET /pets",
-  "GET /pets/1",
-  "GET /pets/2",
-  "POST /pets",
-  "DELETE /pets/1",
-  "DELETE /pets/2",
-  "GET /admin/users",
-  "POST /admin/users",
-  "PUT /admin/settings",
-  "DELETE /admin/cache",
-] as const;
 
 export interface GatewayResult {
   readonly requests: number;
@@ -71,33 +60,6 @@ function get(url: string, method: string, authorization: string): Promise<{ stat
     req.on("error", reject);
     req.end();
   });
-}
-
-/**
- * Replays the requests against API Gateway's cache: on a miss the authorizer is invoked and
- * `answer(route)` is what it returns; `routeInKey` puts the route into the cache key.
- */
-export function replay(
-  routes: readonly string[],
-  answer: (methodArn: string) => CachedPolicy,
-  routeInKey: boolean,
-): { invocations: number; denied: number } {
-  const cache = new Map<string, CachedPolicy>();
-  let invocations = 0;
-  let denied = 0;
-  for (const route of routes) {
-    const [method, path] = route.split(" ");
-    const arn = methodArnFor(method, path);
-    const key = routeInKey ? `token ${route}` : "token";
-    let policy = cache.get(key);
-    if (!policy) {
-      invocations += 1;
-      policy = answer(arn);
-      cache.set(key, policy);
-    }
-    if (evaluatePolicy(policy, arn) !== "Allow") denied += 1;
-  }
-  return { invocations, denied };
 }
 
 export async function gatewayCacheEfficiency(total = 1000, concurrency = 10): Promise<GatewayResult> {

@@ -11,20 +11,7 @@ export const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
 export const BUILD_DIR = join(RESULTS_DIR, "build");
 export const EXAMPLE_RULES = join(REPO_ROOT, "access-rules.example.json");
 
-export interface Stat {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-  readonly rounds: number;
-}
-
-export function stat(values: readonly number[]): Stat {
-  if (values.length === 0) throw new Error("no samples");
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], rounds: sorted.length };
-}
+export { stat, type Stat } from "../test/support/stats";
 
 /** The sample events under events/, with the token and route filled in (as test/support/events.ts does). */
 export function eventTemplate(name: "token" | "request"): string {

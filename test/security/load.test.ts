@@ -6,7 +6,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { formatReport, runLoadTest } from "../../bench/loadtest/loadtest";
+import { formatReport, runLoadTest } from "../support/loadtest";
 import { captureOutput } from "../support/capture";
 import { fakeContext, startHarness } from "./support/harness";
 import { eventFor, type EventName } from "../support/events";

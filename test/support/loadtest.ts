@@ -19,7 +19,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalStack, type LocalStack } from "../../src/local/stack";
-import { judgeAnswer } from "../../test/support/api-gateway";
+import { judgeAnswer } from "./api-gateway";
 
 export type TokenClass = "valid" | "expired" | "forged-payload" | "forged-key" | "under-privileged";
 type Expected = "Allow" | "Deny" | "Unauthorized";

@@ -3,8 +3,8 @@
  * against API Gateway's policy evaluation (src/local/gateway.ts). These tests pin that replay.
  */
 import { type CachedPolicy, methodArnFor } from "../../src/local/gateway";
-import { GATEWAY_ROUTES, replay } from "../../bench/gateway-cache";
-import { stat } from "../../bench/lib";
+import { GATEWAY_ROUTES, replay } from "./gateway-replay";
+import { stat } from "./stats";
 
 const sequence = Array.from({ length: 1000 }, (_, i) => GATEWAY_ROUTES[i % GATEWAY_ROUTES.length]);
 const methodArnOnly = (arn: string): CachedPolicy => ({ principalId: "p", statements: [{ effect: "Allow", resources: [arn] }], context: {} });

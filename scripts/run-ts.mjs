@@ -20,8 +20,12 @@ export const TOOL_BUILD_OPTIONS = Object.freeze({
   sourcemap: "inline",
 });
 
-/** @param {string} entry path from the repository root, e.g. "src/local/cli.ts" */
-export async function runTs(entry, cacheName, argv = process.argv.slice(2)) {
+/**
+ * Bundles a TypeScript module and loads it (CommonJS), for plain-Node callers.
+ * @param {string} entry path from the repository root, e.g. "test/support/api-gateway.ts"
+ * @param {string} cacheName folder under node_modules/.cache for the bundle
+ */
+export async function loadTs(entry, cacheName) {
   const outDir = join(ROOT, "node_modules", ".cache", cacheName);
   const name = basename(entry).replace(/\.ts$/, "");
   const outFile = join(outDir, `${name}.cjs`);
@@ -35,6 +39,11 @@ export async function runTs(entry, cacheName, argv = process.argv.slice(2)) {
     logLevel: "error",
   });
   renameSync(tmpFile, outFile);
-  const { main } = createRequire(import.meta.url)(outFile);
+  return createRequire(import.meta.url)(outFile);
+}
+
+/** @param {string} entry path from the repository root, e.g. "src/local/cli.ts" */
+export async function runTs(entry, cacheName, argv = process.argv.slice(2)) {
+  const { main } = await loadTs(entry, cacheName);
   process.exitCode = await main(argv);
 }

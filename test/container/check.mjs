@@ -1,8 +1,8 @@
-// Assertions of the container test (test/container/run.sh), in plain Node so they run with `node` alone.
+// Assertions of the container test (test/container/run.sh), run with plain `node` on the host (after npm ci).
 //
 //   node check.mjs answer EXPECT [METHOD_ARN] < body
-//       EXPECT    allow | deny (what the policy gives METHOD_ARN, judged as API Gateway does: an explicit
-//                 Deny wins, then any Allow; IAM wildcards) | simple-allow | unauthorized
+//       EXPECT    allow | deny (what the policy gives METHOD_ARN, judged by test/support/api-gateway.ts, the
+//                 tests' independent IAM simulator) | simple-allow | unauthorized
 //   node check.mjs logs LOGFILE SECRETS DECISION...
 //       LOGFILE   `docker compose logs --no-color --no-log-prefix authorizer`
 //       SECRETS   a file with every raw token sent, one a line: none may appear in the logs
@@ -10,30 +10,14 @@
 //
 // Prints one line saying what held; exits 1 with the reason when something did not.
 import { readFileSync } from "node:fs";
+import { loadTs } from "../../scripts/run-ts.mjs";
 
 function fail(message) {
   process.stderr.write(`CHECK FAILED: ${message}\n`);
   process.exit(1);
 }
 
-/** IAM's matching for a policy Resource: `*` any run of characters (including `/`), `?` one character. */
-function arnMatches(pattern, arn) {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${re}$`).test(arn);
-}
-
-/** What API Gateway makes of a policy for one method ARN: an explicit Deny wins, then any Allow. */
-function effectFor(answer, methodArn) {
-  const statements = answer?.policyDocument?.Statement;
-  if (!Array.isArray(statements)) return undefined;
-  const covers = (s) => [s.Resource].flat().some((r) => typeof r === "string" && arnMatches(r, methodArn));
-  const invoke = statements.filter((s) => [s.Action].flat().some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*"));
-  if (invoke.some((s) => s.Effect === "Deny" && covers(s))) return "Deny (explicit)";
-  if (invoke.some((s) => s.Effect === "Allow" && covers(s))) return "Allow";
-  return "Deny (no Allow matches)";
-}
-
-function checkAnswer(expect, methodArn) {
+async function checkAnswer(expect, methodArn) {
   const text = readFileSync(0, "utf8");
   let answer;
   try {
@@ -48,8 +32,10 @@ function checkAnswer(expect, methodArn) {
       if (typeof answer.principalId !== "string" || answer.principalId === "") fail(`no principalId in ${text.slice(0, 200)}`);
       if (answer.policyDocument?.Version !== "2012-10-17") fail("the policy has no Version 2012-10-17");
       if (!methodArn) fail("no method ARN to judge the policy against");
-      const effect = effectFor(answer, methodArn);
-      if (!effect?.startsWith(want)) fail(`expected ${want} for ${methodArn}, the policy gives ${effect}`);
+      // API Gateway's verdict from the tests' one independent judge (an IAM policy simulator).
+      const { judgeAnswer } = await loadTs("test/support/api-gateway.ts", "container-check");
+      const effect = judgeAnswer(answer, methodArn);
+      if (effect !== want) fail(`expected ${want} for ${methodArn}, the policy gives ${effect}`);
       process.stdout.write(`ok: ${effect} for ${methodArn}\n`);
       return;
     }
@@ -136,6 +122,6 @@ function checkLogs(logFile, secretsFile, expected) {
 }
 
 const [command, ...args] = process.argv.slice(2);
-if (command === "answer") checkAnswer(args[0], args[1]);
+if (command === "answer") await checkAnswer(args[0], args[1]);
 else if (command === "logs") checkLogs(args[0], args[1], args.slice(2));
 else fail("usage: check.mjs answer EXPECT [METHOD_ARN] | logs LOGFILE SECRETS DECISION...");

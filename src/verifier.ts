@@ -10,7 +10,7 @@ import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { checkTokenForm, claimChecks, oidcClaimChecks } from "./claim-checks";
 import type { CognitoIssuerConfig, Config, OidcIssuerConfig } from "./config";
-import { UnknownIssuerError } from "./errors";
+import { UnknownIssuerError, withoutStackTrace } from "./errors";
 import { createJwksCache, type HttpsGet, RedirectingJwksCache, type RefreshFailure } from "./jwks";
 
 /** Verifies a JWT against the configured issuers; rejects with aws-jwt-verify's error tree or ours. */
@@ -52,10 +52,25 @@ const oidcJwksUri = (issuer: string) => new URL(`${new URL(issuer).pathname.repl
 
 type Verify = (token: string) => Promise<JwtPayload>;
 
-/** One base64url segment as JSON, leniently; undefined when it is not a JSON object. */
+/** JSON's whitespace (RFC 8259 §2), which JSON.parse skips before a value. */
+const JSON_WS = new Set([" ", "\t", "\n", "\r"]);
+
+/** Whether `text` can only parse as a JSON object: its first non-whitespace character is `{`. */
+function mayBeJsonObject(text: string): boolean {
+  for (const char of text) if (!JSON_WS.has(char)) return char === "{";
+  return false;
+}
+
+/**
+ * One base64url segment as JSON, leniently; undefined when it is not a JSON object. Text that does
+ * not start with `{` could not be one, so it is not handed to JSON.parse (whose SyntaxError, with its
+ * stack, was most of the cost of a garbage token).
+ */
 function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  const text = Buffer.from(segment, "base64url").toString("utf8");
+  if (!mayBeJsonObject(text)) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -171,7 +186,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
       if (!routed || !header) {
         // Anything else is parsed fully here (cheap, no crypto), so garbage gets aws-jwt-verify's own
         // parse errors and a foreign issuer UnknownIssuerError, before any key lookup.
-        const decomposed = decomposeUnverifiedJwt(token);
+        // Its JwtParseError is expected traffic, logged by class name: no stack is captured.
+        const decomposed = withoutStackTrace(() => decomposeUnverifiedJwt(token));
         routed = decomposed.payload.iss === undefined ? undefined : byIssuer.get(decomposed.payload.iss);
         header = decomposed.header;
         if (!routed) throw new UnknownIssuerError("token issuer is not configured");

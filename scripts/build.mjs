@@ -6,10 +6,10 @@ import { build } from "esbuild";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-// Three plugins keep the bundle and its load time lean without changing what runs (measured with
+// Four plugins keep the bundle and its load time lean without changing what runs (measured with
 // `npm run bench`; see docs/performance.md).
 //
-// 1. The Tracer chunk (3.) takes Powertools commons and InvokeStore from this bundle through `require`
+// 1. dist/tracer.js (3.) takes Powertools commons and InvokeStore from this bundle through `require`
 //    calls, and `require` picks a package's CommonJS build: a second, CommonJS copy of commons beside
 //    the ESM copy that Logger and Metrics import. Those requires get the ESM copy instead (esbuild wraps
 //    it for require). The Tracer itself stays CommonJS on purpose: its module body sets
@@ -29,7 +29,7 @@ const commonsOnce = {
 // 2. aws-xray-sdk-core (under the Tracer) requires all of `semver` (~20 KB minified: ranges, comparators)
 //    for one `semver.gte` call in its AWS SDK v2 patcher. That importer gets semver's own `gte` module
 //    instead; the build fails if an importer of `semver` ever uses anything else. Since 3., it acts in
-//    the Tracer chunk's build; in the main build it only guards against semver coming back.
+//    the build of dist/tracer.js; in the main build it only guards against semver coming back.
 const semverGteOnly = {
   name: "semver-gte-only",
   setup(b) {

@@ -23,6 +23,6 @@ CMD ["node", "src/local/run.mjs", "issuer", "--host", "0.0.0.0", "--port", "9443
 # The base image sets LAMBDA_TASK_ROOT=/var/task (also its WORKDIR) and carries the Runtime Interface
 # Emulator: without AWS_LAMBDA_RUNTIME_API its entrypoint serves the Invoke API on port 8080.
 FROM public.ecr.aws/lambda/nodejs:22 AS lambda
-COPY --from=build /app/dist/index.js /app/dist/index.js.map ${LAMBDA_TASK_ROOT}/
+COPY --from=build /app/dist/index.js /app/dist/index.js.map /app/dist/tracer.js /app/dist/tracer.js.map ${LAMBDA_TASK_ROOT}/
 COPY access-rules.example.json ${LAMBDA_TASK_ROOT}/access-rules.json
 CMD ["index.handler"]

@@ -1,8 +1,10 @@
 /**
- * Peak memory: load a bundle, make <n> decisions (REQUEST events, cycling through a pool of distinct
- * valid tokens), report the peak RSS on fd 3 and exit.
- *   node memory-runner.cjs <bundle.js> <tokens.json> <n>
+ * Peak memory: make <n> decisions in this fresh process (TOKEN events, cycling through a pool of
+ * distinct valid tokens), report the peak RSS on fd 3 and exit. <subject> is a bundle to load, or
+ * `floor` for the floor of bench/floor.ts (crypto + one log line + one EMF flush), which loads none.
+ *   node memory-runner.cjs <bundle.js | floor> <tokens.json> <n>
  */
+import { createPublicKey } from "node:crypto";
 import { readFileSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
@@ -10,22 +12,30 @@ import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, ve
 
 async function main(): Promise<void> {
   blockingStdio();
-  const [bundle, tokensFile, count] = process.argv.slice(2);
-  const tokens = JSON.parse(readFileSync(tokensFile, "utf8")) as string[];
+  const [subject, tokensFile, count] = process.argv.slice(2);
+  const { jwk, tokens } = JSON.parse(readFileSync(tokensFile, "utf8")) as { jwk: Record<string, string>; tokens: string[] };
   const n = Number(count);
-  const template = eventTemplate("request");
-  const { handler } = createRequire(__filename)(resolve(bundle)) as { handler: Handler };
+  const template = eventTemplate("token");
+  let decide: (i: number) => Promise<unknown>;
+  if (subject === "floor") {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createFloor } = require("./floor") as typeof import("./floor");
+    const floor = createFloor(createPublicKey({ key: jwk, format: "jwk" }), true);
+    decide = async (i) => floor(tokens[i % tokens.length]);
+  } else {
+    const { handler } = createRequire(__filename)(resolve(subject)) as { handler: Handler };
+    decide = (i) => handler(eventFor(template, "token", tokens[i % tokens.length]), lambdaContext(`mem-${i}`));
+  }
   const verdicts: Record<string, number> = {};
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const event = eventFor(template, "request", tokens[i % tokens.length]);
     let outcome: { value?: unknown; error?: unknown };
     try {
-      outcome = { value: await handler(event, lambdaContext(`mem-${i}`)) };
+      outcome = { value: await decide(i) };
     } catch (error) {
       outcome = { error };
     }
-    const v = verdictOf(outcome);
+    const v = subject === "floor" ? (outcome.error ? "Error" : "Allow") : verdictOf(outcome);
     verdicts[v] = (verdicts[v] ?? 0) + 1;
   }
   const seconds = (performance.now() - t0) / 1000;

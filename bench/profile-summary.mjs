@@ -36,3 +36,41 @@ const show = (title, map) => {
 console.log(`${(total / 1000).toFixed(0)} ms of samples (token minting excluded)`);
 show("Self time", self);
 show("Inclusive time", inclusive);
+
+// Where the time goes, by owner: each sample goes to the first owner found walking from the leaf up
+// (so a pipe write made by the Logger counts as the pipe write). Shares of the timed samples.
+const OWNERS = [
+  ["(garbage collector)", /^\(garbage collector\)$/],
+  ["stdout pipe write", /^(writeUtf8String|writeBuffer|handleWriteReq|writeGeneric)$/],
+  ["crypto.verify (signature)", /^(verify|verifyOneShot|Verify|update)$/, /crypto\/sig/],
+  ["Powertools Logger", /^(processLogItem|createAndPopulateLogItem|printLog|formatAttributes|#getPowertoolsLogData|#processExtraObject|formatTimestamp|getLogLevelNameFromNumber|addContext|info|error|getJsonReplacer)$/],
+  ["Powertools Metrics (EMF)", /^(publishStoredMetrics|addMetric|serializeMetrics|storeMetric|captureColdStartMetric|clearMetrics)$/],
+  ["Powertools env reads (InvokeStore check)", /^(getStringFromEnv|shouldUseInvokeStore)$/],
+  ["aws-jwt-verify: parse (JSON with reviver)", /^(decomposeUnverifiedJwt|safeJsonParse)$/],
+  ["aws-jwt-verify: key, claims, errors, async", /^(verifyDecomposedJwt|validateJwtFields|validateJwtHeaderAndJwk|getVerifyParameters|getJwk|FailedAssertionError|JwtParseError|assertStringArraysOverlap|assertStringArrayContainsString|assertStringEquals|verifySignatureAsync|verifySignatureSync|transformJwkToKeyObjectAsync|verify2)$/],
+  ["ours: event, lenient read, form checks", /^(readEvent|describe|bearerToken|header|parseMethodArn|readUnverified|decodeSegment|mayBeJsonObject|checkTokenForm|isCanonicalBase64Url)$/],
+  ["ours: claims, access, policy, context", /^(principalOf|optionalString|decideAccess|routeMatches|holds|contextOf|policyResponse|isLiteralResource|exactResourceCovers)$/],
+  ["ours: handler, outcome, log fields", /^(authorize|observe|reasonOf|classifyFailure|monotonicMs|withoutStackTrace|unauthorized)$/],
+];
+const owned = new Map();
+let ownedTotal = 0;
+profile.samples.forEach((sample, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  const chain = [];
+  for (let id = sample; id !== undefined; id = parentOf.get(id)) chain.push(byId.get(id).callFrame);
+  if (chain[0].functionName === "(idle)" || chain.some((cf) => untimed.test(cf.functionName))) return;
+  // Only decisions: samples under the timed loop or its microtasks (module loading and init are left out).
+  if (!chain.some((cf) => cf.functionName === "runMicrotasks" || cf.functionName === "run") && chain[0].functionName !== "(garbage collector)") return;
+  let owner = "other (async machinery, V8, harness)";
+  for (const cf of chain) {
+    const hit = OWNERS.find(([, name, url]) => name.test(cf.functionName) && (!url || url.test(cf.url)));
+    if (hit) {
+      owner = hit[0];
+      break;
+    }
+  }
+  owned.set(owner, (owned.get(owner) ?? 0) + dt);
+  ownedTotal += dt;
+});
+console.log("\nBy owner (decisions only)");
+for (const [owner, us] of [...owned].sort((a, b) => b[1] - a[1])) console.log(`${((us / ownedTotal) * 100).toFixed(1).padStart(5)}%  ${owner}`);

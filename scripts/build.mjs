@@ -1,13 +1,15 @@
-// Bundles the Lambda handler into one minified CommonJS file, dist/index.js (+ source map).
+// Bundles the Lambda handler into a minified CommonJS file, dist/index.js, and the Tracer it loads only
+// where tracing is wanted into dist/tracer.js (3. below), each with its source map.
 // Target: the Lambda Node.js 22 runtime, still loadable by Node 20. Nothing from node_modules
 // is needed at run time: every dependency is bundled (the AWS SDK is not used at all).
 import { build } from "esbuild";
 import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 
-// Three plugins keep the bundle and its load time lean without changing what runs (measured with
-// `npm run bench`; see docs/performance.md). Everything stays in the one file.
+// Four plugins keep the bundle and its load time lean without changing what runs (measured with
+// `npm run bench`; see docs/performance.md).
 //
-// 1. The Tracer chunk (3.) takes Powertools commons and InvokeStore from this bundle through `require`
+// 1. dist/tracer.js (3.) takes Powertools commons and InvokeStore from this bundle through `require`
 //    calls, and `require` picks a package's CommonJS build: a second, CommonJS copy of commons beside
 //    the ESM copy that Logger and Metrics import. Those requires get the ESM copy instead (esbuild wraps
 //    it for require). The Tracer itself stays CommonJS on purpose: its module body sets
@@ -27,7 +29,7 @@ const commonsOnce = {
 // 2. aws-xray-sdk-core (under the Tracer) requires all of `semver` (~20 KB minified: ranges, comparators)
 //    for one `semver.gte` call in its AWS SDK v2 patcher. That importer gets semver's own `gte` module
 //    instead; the build fails if an importer of `semver` ever uses anything else. Since 3., it acts in
-//    the Tracer chunk's build; in the main build it only guards against semver coming back.
+//    the build of dist/tracer.js; in the main build it only guards against semver coming back.
 const semverGteOnly = {
   name: "semver-gte-only",
   setup(b) {
@@ -47,52 +49,87 @@ const semverGteOnly = {
   },
 };
 
+// 4. aws-xray-sdk-core (under the Tracer) requires its whole package.json (~1.7 KB minified) to put its
+//    name and version on segments. It gets those two fields; the build fails if its importer ever
+//    reads anything else of it.
+const xrayPackageInfo = {
+  name: "xray-package-info",
+  setup(b) {
+    b.onResolve({ filter: /\/package\.json$/ }, (args) => {
+      if (!/aws-xray-sdk-core\/dist\/lib\/aws-xray\.js$/.test(args.importer)) return undefined;
+      const read = new Set([...readFileSync(args.importer, "utf8").matchAll(/\bpkginfo\.(\w+)/g)].map((m) => m[1]));
+      const others = [...read].filter((field) => field !== "name" && field !== "version");
+      if (read.size === 0 || others.length > 0) {
+        return { errors: [{ text: `${args.importer} reads pkginfo.${others[0] ?? "(unknown)"}: extend the xray-package-info plugin` }] };
+      }
+      return { path: join(args.resolveDir, args.path), namespace: "xray-package-info" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "xray-package-info" }, (args) => {
+      const { name, version } = JSON.parse(readFileSync(args.path, "utf8"));
+      return { contents: JSON.stringify({ name, version }), loader: "json" };
+    });
+  },
+};
+
 rmSync("dist", { recursive: true, force: true });
 
-// 3. The Tracer (with aws-xray-sdk-core: ~100 KB of the bundle) is only needed where tracing is wanted,
-//    yet V8 parses all the code a file holds when it loads it (~3 ms of cold start here). So the Tracer
-//    is built as its own CommonJS chunk and kept inside dist/index.js as a string constant, produced
-//    here at build time from node_modules (never from input). The one
-//    `require("@aws-lambda-powertools/tracer")`, made by src/observability.ts only when tracing is
-//    wanted, compiles it with vm.runInThisContext. Still one file; where tracing is off, that code is
-//    never parsed. The chunk shares this bundle's Powertools commons and InvokeStore (one instance,
-//    as in 1.); everything else it needs is inside it. Frames inside the Tracer show as
-//    `index.js#tracer` (no source map for the chunk).
-const CHUNK_SHARED = ["@aws-lambda-powertools/commons", "@aws-lambda-powertools/commons/utils/env", "@aws/lambda-invoke-store"];
-async function tracerChunk() {
-  const chunk = await build({
-    stdin: { contents: 'module.exports = require("@aws-lambda-powertools/tracer");', resolveDir: process.cwd(), loader: "js" },
-    bundle: true,
-    write: false,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
-    external: CHUNK_SHARED,
-    logLevel: "warning",
-    plugins: [semverGteOnly],
-  });
-  return chunk.outputFiles[0].text;
-}
-const tracerLazy = {
-  name: "tracer-lazy",
+// 3. The Tracer (with aws-xray-sdk-core: ~100 KB) is only needed where tracing is wanted, yet V8 parses
+//    all the code a file holds when it loads it (~3 ms of cold start here). So the Tracer is built as
+//    a second file, dist/tracer.js (with its source map), that dist/index.js loads with a plain
+//    `require("./tracer.js")` from the one `require("@aws-lambda-powertools/tracer")` of
+//    src/observability.ts, made only when tracing is wanted. Where tracing is off, that file is never
+//    read. tracer.js exports one function that takes the modules it shares with dist/index.js
+//    (Powertools commons and InvokeStore: one instance of each, as in 1.) and returns the Tracer
+//    package; everything else it needs is inside it.
+const TRACER_FILE = "tracer.js";
+const SHARED_WITH_TRACER = ["@aws-lambda-powertools/commons", "@aws-lambda-powertools/commons/utils/env", "@aws/lambda-invoke-store"];
+const SHARED_VARIABLE = "__sharedWithTracer";
+// In dist/tracer.js: each shared module is read from the object dist/index.js hands over.
+const sharedFromHost = {
+  name: "shared-from-host",
+  setup(b) {
+    const filter = new RegExp(`^(${SHARED_WITH_TRACER.map((id) => id.replace(/[/.]/g, "\\$&")).join("|")})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "shared-from-host" }));
+    b.onLoad({ filter: /.*/, namespace: "shared-from-host" }, (args) => ({
+      contents: `module.exports = ${SHARED_VARIABLE}[${JSON.stringify(args.path)}];`,
+      loader: "js",
+    }));
+  },
+};
+const tracerBuild = build({
+  stdin: {
+    // The bundled Tracer package is evaluated on the first call, once the shared modules are known.
+    contents: `module.exports = (shared) => { ${SHARED_VARIABLE} = shared; return require("@aws-lambda-powertools/tracer"); };`,
+    resolveDir: process.cwd(),
+    sourcefile: "tracer-entry.js",
+    loader: "js",
+  },
+  banner: { js: `let ${SHARED_VARIABLE};` },
+  outfile: `dist/${TRACER_FILE}`,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+  plugins: [semverGteOnly, sharedFromHost, xrayPackageInfo],
+});
+// In dist/index.js: the Tracer package is dist/tracer.js, handed this bundle's shared modules.
+const tracerFile = {
+  name: "tracer-file",
   setup(b) {
     b.onResolve({ filter: /^@aws-lambda-powertools\/tracer$/ }, (args) =>
-      args.kind === "require-call" ? { path: "tracer", namespace: "tracer-lazy" } : undefined,
+      args.kind === "require-call" ? { path: "tracer", namespace: "tracer-file" } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: "tracer-lazy" }, async () => ({
+    b.onResolve({ filter: new RegExp(`^\\./${TRACER_FILE.replace(".", "\\.")}$`) }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: "tracer-file" }, () => ({
       resolveDir: process.cwd(),
       loader: "js",
-      contents: [
-        'const { runInThisContext } = require("node:vm");',
-        `const shared = { ${CHUNK_SHARED.map((id) => `${JSON.stringify(id)}: require(${JSON.stringify(id)})`).join(", ")} };`,
-        `const code = ${JSON.stringify(await tracerChunk())};`,
-        'const load = runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: `${__filename}#tracer` });',
-        "const chunk = { exports: {} };",
-        "load.call(chunk.exports, chunk.exports, (id) => (Object.hasOwn(shared, id) ? shared[id] : require(id)), chunk, __filename, __dirname);",
-        "module.exports = chunk.exports;",
-      ].join("\n"),
+      contents: `module.exports = require("./${TRACER_FILE}")({ ${SHARED_WITH_TRACER.map((id) => `${JSON.stringify(id)}: require(${JSON.stringify(id)})`).join(", ")} });`,
     }));
   },
 };
@@ -113,7 +150,10 @@ const result = await build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [commonsOnce, semverGteOnly, tracerLazy],
+  plugins: [commonsOnce, semverGteOnly, tracerFile],
 });
-const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-console.log(`dist/index.js ${(bytes / 1024).toFixed(1)} KB`);
+const tracer = await tracerBuild;
+const js = (r) => Object.entries(r.metafile.outputs).filter(([file]) => file.endsWith(".js"));
+const files = [...js(result), ...js(tracer)];
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+console.log(`${files.map(([file, o]) => `${file} ${kb(o.bytes)}`).join(", ")}; together ${kb(files.reduce((n, [, o]) => n + o.bytes, 0))}`);

@@ -2,7 +2,7 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { type Authorizer, createAuthorizer, failingAuthorizer, type Outcome } from "./authorizer";
 import { type Env, loadConfig } from "./config";
-import { reasonOf } from "./errors";
+import { reasonOf, withoutStackTrace } from "./errors";
 import type { Observability } from "./observability";
 import type { AuthorizerResponse } from "./response";
 import { createVerifier, type VerifierDeps } from "./verifier";
@@ -64,6 +64,12 @@ export function initialize(env: Env, observability: Observability, verifierDeps:
   }
 }
 
+/**
+ * The error API Gateway turns into a 401: exactly this message. A bad token is expected traffic and
+ * nothing reads this error's stack, so none is captured.
+ */
+const unauthorized = (): Error => withoutStackTrace(() => new Error(UNAUTHORIZED));
+
 /** Records one outcome: exactly one decision metric, one decision log line, one trace annotation. */
 function observe(deps: HandlerDeps, outcome: Outcome, latencyMs: number): void {
   deps.metrics.addMetric(outcome.decision, MetricUnit.Count, 1);
@@ -113,7 +119,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       await deps.ready;
       const outcome = await deps.authorizer.authorize(event);
       observe(deps, outcome, clock() - started);
-      if (outcome.decision === "Expired" || outcome.decision === "Invalid") throw new Error(UNAUTHORIZED);
+      if (outcome.decision === "Expired" || outcome.decision === "Invalid") throw unauthorized();
       if (outcome.decision === "Error" || !outcome.response) throw new Error(INTERNAL_ERROR);
       return outcome.response;
     } finally {

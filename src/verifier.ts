@@ -10,7 +10,7 @@ import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { checkTokenForm, claimChecks, oidcClaimChecks } from "./claim-checks";
 import type { CognitoIssuerConfig, Config, OidcIssuerConfig } from "./config";
-import { UnknownIssuerError } from "./errors";
+import { UnknownIssuerError, withoutStackTrace } from "./errors";
 import { createJwksCache, type HttpsGet, RedirectingJwksCache, type RefreshFailure } from "./jwks";
 
 /** Verifies a JWT against the configured issuers; rejects with aws-jwt-verify's error tree or ours. */
@@ -50,10 +50,25 @@ const oidcJwksUri = (issuer: string) => new URL(`${new URL(issuer).pathname.repl
 
 type Verify = (token: string) => Promise<JwtPayload>;
 
-/** One base64url segment as JSON, leniently; undefined when it is not a JSON object. */
+/** Whether UTF-8 `bytes` can only parse as a JSON object: the first byte after JSON's whitespace (RFC 8259 §2) is `{`. */
+function mayBeJsonObject(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return byte === 0x7b;
+  }
+  return false;
+}
+
+/**
+ * One base64url segment as JSON, leniently; undefined when it is not a JSON object. Bytes that do
+ * not start with `{` could not be one, so they are neither turned into text nor handed to JSON.parse
+ * (whose SyntaxError, with its stack, was most of the cost of a garbage token).
+ */
 function decodeSegment(segment: string): Record<string, unknown> | undefined {
+  const bytes = Buffer.from(segment, "base64url");
+  if (!mayBeJsonObject(bytes)) return undefined;
+  const text = bytes.toString("utf8");
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -63,18 +78,19 @@ function decodeSegment(segment: string): Record<string, unknown> | undefined {
 /**
  * The header and the `iss` claim of a token, read leniently and without validating anything else:
  * they pick the verifier and feed the form checks; aws-jwt-verify then validates the whole token
- * (a malformed one fails there with the same JwtParseError). Undefined parts could not be read.
+ * (a malformed one fails there with the same JwtParseError). Undefined parts could not be read; the
+ * `iss` of a token whose header cannot be read is not read either (nothing routes on it).
  */
 export function readUnverified(token: string): { header: JwtHeader | undefined; iss: string | undefined } {
   const first = token.indexOf(".");
   const second = first < 0 ? -1 : token.indexOf(".", first + 1);
   if (second < 0) return { header: undefined, iss: undefined };
+  const header = decodeSegment(token.slice(0, first)) as JwtHeader | undefined;
+  // Without a header the token is parsed fully anyway (see createVerifier): its payload is not read here.
+  if (header === undefined) return { header, iss: undefined };
   const payload = decodeSegment(token.slice(first + 1, second));
-  return { header: decodeSegment(token.slice(0, first)) as JwtHeader | undefined, iss: typeof payload?.iss === "string" ? payload.iss : undefined };
+  return { header, iss: typeof payload?.iss === "string" ? payload.iss : undefined };
 }
-
-/** The `iss` claim of a token, read leniently (see readUnverified). */
-export const quickIssuer = (token: string): string | undefined => readUnverified(token).iss;
 
 /** Builds the aws-jwt-verify verifiers once (per container) and routes each token by its `iss`. */
 export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVerifier {
@@ -167,7 +183,8 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
       if (!routed || !header) {
         // Anything else is parsed fully here (cheap, no crypto), so garbage gets aws-jwt-verify's own
         // parse errors and a foreign issuer UnknownIssuerError, before any key lookup.
-        const decomposed = decomposeUnverifiedJwt(token);
+        // Its JwtParseError is expected traffic, logged by class name: no stack is captured.
+        const decomposed = withoutStackTrace(() => decomposeUnverifiedJwt(token));
         routed = decomposed.payload.iss === undefined ? undefined : byIssuer.get(decomposed.payload.iss);
         header = decomposed.header;
         if (!routed) throw new UnknownIssuerError("token issuer is not configured");

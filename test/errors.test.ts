@@ -2,7 +2,7 @@
 import * as jwtErrors from "aws-jwt-verify/error";
 import * as claimChecks from "../src/claim-checks";
 import * as errors from "../src/errors";
-import { AuthorizerError, classifyFailure, reasonOf } from "../src/errors";
+import { AuthorizerError, classifyFailure, reasonOf, withoutStackTrace } from "../src/errors";
 import * as jwks from "../src/jwks";
 
 type AnyError = new (...args: string[]) => Error;
@@ -42,6 +42,13 @@ describe("AuthorizerError subclasses", () => {
     expect(String(err.stack)).toBeDefined();
   });
 
+  it.each(ours)("%s captures no stack frames and leaves Error.stackTraceLimit as it was", (_name, Cls) => {
+    const before = Error.stackTraceLimit;
+    const err = new Cls("VAR", "problem");
+    expect(String(err.stack)).not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
   it("ConfigError names the variable", () => {
     const err = new errors.ConfigError("JWT_TYP", "must be a media type");
     expect(err.variable).toBe("JWT_TYP");
@@ -68,5 +75,25 @@ describe("anything else", () => {
     expect(classifyFailure("a string")).toBe("Error");
     expect(reasonOf("a string")).toBe("string");
     expect(reasonOf(undefined)).toBe("undefined");
+  });
+});
+
+describe("withoutStackTrace", () => {
+  it("returns what its function returns, and errors made inside carry no frames", () => {
+    expect(withoutStackTrace(() => 42)).toBe(42);
+    const err = withoutStackTrace(() => new Error("inside"));
+    expect(err.message).toBe("inside");
+    expect(String(err.stack)).not.toMatch(/\n\s+at /);
+    expect(String(new Error("outside").stack)).toMatch(/\n\s+at /);
+  });
+
+  it("restores Error.stackTraceLimit even when its function throws", () => {
+    const before = Error.stackTraceLimit;
+    expect(() =>
+      withoutStackTrace(() => {
+        throw new jwtErrors.JwtParseError("bad");
+      }),
+    ).toThrow(jwtErrors.JwtParseError);
+    expect(Error.stackTraceLimit).toBe(before);
   });
 });

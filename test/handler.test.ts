@@ -136,6 +136,9 @@ describe.each<EventName>(["token", "request", "http-api"])("%s event", (kind) =>
     delete event.identitySource;
     const { error, metrics, decisionLog } = await call(event);
     expect(error?.message).toBe(UNAUTHORIZED);
+    // A plain Error, as API Gateway wants it; expected traffic, so it carries no stack frames.
+    expect(Object.getPrototypeOf(error)).toBe(Error.prototype);
+    expect(String(error?.stack)).not.toMatch(/\n\s+at /);
     expectDecisionMetric(metrics, "Invalid");
     expect(decisionLog[0]).toMatchObject({ decision: "Invalid", reason: "MissingTokenError" });
   });

@@ -87,6 +87,14 @@ describe("routing", () => {
     expect(readUnverified("garbage")).toEqual({ header: undefined, iss: undefined });
     expect(readUnverified(`${b64url("[1]")}.${b64url("null")}.x`)).toEqual({ header: undefined, iss: undefined });
   });
+
+  it("reads a header with JSON whitespace before its {, and leaves the payload of an unreadable header alone", () => {
+    const payload = b64url(JSON.stringify({ iss: TEST_ISSUER }));
+    expect(readUnverified(`${b64url(' \t\r\n{"alg":"RS256"}')}.${payload}.x`)).toEqual({ header: { alg: "RS256" }, iss: TEST_ISSUER });
+    expect(readUnverified(`${b64url('\u00a0{"alg":"RS256"}')}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
+    expect(readUnverified(`${b64url('"{}"')}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
+    expect(readUnverified(`${b64url("{not json")}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
+  });
 });
 
 describe("the token's form is checked before any key lookup", () => {

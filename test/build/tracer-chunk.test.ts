@@ -1,6 +1,6 @@
 /**
- * scripts/build.mjs keeps the Tracer inside dist/index.js as a chunk that is compiled only when
- * tracing is wanted. This runs the shipped bundle in a child process, in Lambda mode with a local
+ * scripts/build.mjs puts the Tracer in its own file, dist/tracer.js, which dist/index.js requires only
+ * when tracing is wanted. This runs the shipped bundle in a child process, in Lambda mode with a local
  * X-Ray daemon on 127.0.0.1, and checks that tracing still works, and that with tracing off the
  * Tracer module is never loaded.
  */

@@ -7,7 +7,7 @@
  * local issuer.
  */
 import Ajv from "ajv";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative } from "node:path";
 import { validate, ValidationSeverity } from "dockerfile-utils";
@@ -113,11 +113,17 @@ describe("Dockerfile", () => {
     expect(execForm(cmd[0].args)).toEqual(["index.handler"]);
   });
 
-  it("copies only the bundle, its source map and the access rules into the task root", () => {
+  it("copies only the bundle, the Tracer file it loads where tracing is on, their source maps and the access rules into the task root", () => {
     const { env, workdir } = stageEnv(finalStage);
     const copies = finalStage.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i.args, env));
     const landed = copies.flatMap((c) => c.sources.map((s) => copyTarget(c, s, workdir)));
-    expect(landed.sort()).toEqual(["/var/task/access-rules.json", "/var/task/index.js", "/var/task/index.js.map"]);
+    expect(landed.sort()).toEqual([
+      "/var/task/access-rules.json",
+      "/var/task/index.js",
+      "/var/task/index.js.map",
+      "/var/task/tracer.js",
+      "/var/task/tracer.js.map",
+    ]);
     for (const c of copies) {
       for (const s of c.sources) expect(s).not.toMatch(/node_modules|src\/|test|\.ts$/);
     }
@@ -169,6 +175,12 @@ describe("image layout parity: the Dockerfile's COPY lines applied to the build 
     handlerString = execForm(finalStage.instructions.find((i) => i.keyword === "CMD")!.args)[0];
   });
   afterAll(() => rmSync(layout, { recursive: true, force: true }));
+
+  it("carries every file the build writes to dist/ (a file the bundle can load is never left out)", () => {
+    const built = readdirSync(join(ROOT, "dist")).sort();
+    expect(built.length).toBeGreaterThan(0);
+    expect(readdirSync(taskRoot).filter((f) => built.includes(f)).sort()).toEqual(built);
+  });
 
   it("resolves the CMD handler string to an exported function and answers with the compose environment", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "authz-image-state-"));

@@ -2,46 +2,33 @@
  * Shared by the benchmark's processes: statistics, the authorizer environment, Lambda-like
  * contexts, sample events and the small protocol the child processes answer on.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Context } from "aws-lambda";
+import { projectRoot } from "../src/local/project";
+import { lambdaContext as testContext } from "../test/support/capture";
 
-export const REPO_ROOT = join(__dirname, "..", "..", "..");
+/** Found by walking up (this file runs from bench/ under ts and bundled under bench/results/build/). */
+export const REPO_ROOT = projectRoot(__dirname);
 export const RESULTS_DIR = join(REPO_ROOT, "bench", "results");
 export const BUILD_DIR = join(RESULTS_DIR, "build");
 export const EXAMPLE_RULES = join(REPO_ROOT, "access-rules.example.json");
 
 export { stat, type Stat } from "../test/support/stats";
 
-/** The sample events under events/, with the token and route filled in (as test/support/events.ts does). */
-export function eventTemplate(name: "token" | "request"): string {
-  return readFileSync(join(REPO_ROOT, "events", `${name}.json`), "utf8");
-}
-
-export function eventFor(template: string, kind: "token" | "request", token: string, route = "GET /pets"): Record<string, unknown> {
-  const event = JSON.parse(template.split("REPLACE_WITH_TOKEN").join(token)) as Record<string, unknown>;
-  const [method, path] = route.split(" ");
-  event.methodArn = String(event.methodArn).replace(/\/[A-Z*]+\/.*$/, `/${method}${path}`);
-  if (kind === "request") Object.assign(event, { httpMethod: method, path, resource: path });
-  return event;
-}
+/** The sample events and the Lambda context come from the test kit (one event builder, one context). */
+export { eventTemplate, fillEvent as eventFor } from "../test/support/events";
 
 /** A Lambda-like context, as the runtime passes one per invocation. */
 export function lambdaContext(requestId: string): Context {
-  return {
+  return testContext({
     callbackWaitsForEmptyEventLoop: true,
     functionName: "jwt-authorizer-bench",
-    functionVersion: "$LATEST",
     invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer-bench",
-    memoryLimitInMB: "256",
     awsRequestId: requestId,
     logGroupName: "/aws/lambda/jwt-authorizer-bench",
     logStreamName: "bench",
     getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }
 
 /**

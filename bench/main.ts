@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { build } from "esbuild";
-import { startJwksServer } from "../test/support/jwks-server";
+import { type JwksServer, startJwksServer } from "../test/support/jwks-server";
 import { cognitoAccessClaims, generateKey, signJwt, type TestKey } from "../test/support/keys";
 import { type GatewayResult, gatewayCacheEfficiency } from "./gateway-cache";
 import { authorizerEnv, BUILD_DIR, eventFor, eventTemplate, REPO_ROOT, RESULTS_DIR, type Stat, stat } from "./lib";
@@ -232,6 +232,290 @@ function table(rows: Row[]): string {
   return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
 }
 
+/** What every part of the bench is given. */
+interface BenchContext {
+  readonly env: Record<string, string>;
+  readonly jwks: JwksServer;
+  readonly known: TestKey;
+  readonly unknown: TestKey;
+  readonly bundle: string;
+  readonly bundleFiles: readonly { name: string; bytes: number }[];
+  readonly bundleBytes: number;
+  readonly reference: { file: string; bytes: number };
+}
+
+/** What a part returns: its rows of the table and its section of the JSON summary. */
+interface Part {
+  readonly rows: Row[];
+  readonly summary: Record<string, unknown>;
+}
+
+/** Decision rates of every contender against the floor, interleaved in rounds; JWKS requests during warm calls. */
+async function ratesPart(ctx: BenchContext): Promise<Part> {
+  const { env, jwks, known, unknown } = ctx;
+  const rows: Row[] = [];
+  const summary: Record<string, unknown> = {};
+  const names = SCENARIOS.filter((n) => !SCENARIO_FILTER || SCENARIO_FILTER.includes(n));
+  log(`decision rates: ${names.length} contenders, each in its own process; ${SETTINGS.throughputRounds} interleaved rounds × ${SETTINGS.opsPerRound} decisions`);
+  const contenders = names.map((name) => startContender(name, env));
+  try {
+    const keys = { known: serialize(known), unknown: serialize(unknown) };
+    await Promise.all(contenders.map((c) => c.ask({ type: "init", keys })));
+    const rates = new Map(names.map((n) => [n, [] as number[]]));
+    const jwksDuring = new Map(names.map((n) => [n, 0]));
+    // Round 0 is the warm-up: JIT, the first invocation (with its ColdStart metric), the key-set prefetch.
+    for (let round = 0; round <= SETTINGS.throughputRounds; round++) {
+      const n = round === 0 ? Math.min(200, SETTINGS.opsPerRound) : SETTINGS.opsPerRound;
+      // Inputs are minted by every contender at once, off the clock (they all wait for the slowest).
+      await Promise.all(contenders.map((c) => c.ask({ type: "prepare", n, count: round > 0 })));
+      const elapsed = new Map(names.map((name) => [name, 0]));
+      // SLICES short slices per contender, in rotating order, one contender at a time on the
+      // measured core: a burst of noise lands on every contender of the round alike.
+      for (let slice = 0; slice < SLICES; slice++) {
+        const from = Math.floor((slice * n) / SLICES);
+        const to = Math.floor(((slice + 1) * n) / SLICES);
+        for (let k = 0; k < contenders.length; k++) {
+          const c = contenders[(k + slice + round) % contenders.length];
+          const before = jwks.requests;
+          const reply = await c.ask({ type: "run", from, to });
+          if (reply.type !== "ran") throw new Error(`${c.name}: ${JSON.stringify(reply)}`);
+          elapsed.set(c.name, (elapsed.get(c.name) as number) + reply.ms);
+          if (round > 0) jwksDuring.set(c.name, (jwksDuring.get(c.name) as number) + jwks.requests - before);
+        }
+      }
+      if (round > 0) for (const name of names) rates.get(name)?.push((n * 1000) / (elapsed.get(name) as number));
+    }
+    const reports = await Promise.all(contenders.map((c) => c.ask({ type: "verdicts" })));
+    await Promise.all(contenders.map((c) => c.close()));
+    const s = Object.fromEntries(
+      names.map((name, i) => {
+        const r = reports[i];
+        if (r.type !== "verdicts") throw new Error(`${name}: ${JSON.stringify(r)}`);
+        return [name, { rates: rates.get(name) as number[], ...r, jwksRequests: jwksDuring.get(name) as number, logs: contenders[i].logs() }];
+      }),
+    ) as unknown as Record<ScenarioName, ContenderSummary>;
+    for (const name of names) {
+      const wrong = Object.entries(s[name].verdicts).filter(([v]) => v !== EXPECTED[name]);
+      if (wrong.length > 0) throw new Error(`${name}: expected every answer to be ${EXPECTED[name]}, got ${JSON.stringify(s[name].verdicts)}`);
+      const { decisionLines, emf, floorLines, floorEmf } = s[name].logs;
+      // One decision line per invocation; one EMF record per invocation plus the single ColdStart record.
+      if (s[name].handlerInvocations > 0 && (decisionLines !== s[name].handlerInvocations || emf !== s[name].handlerInvocations + 1)) {
+        throw new Error(`${name}: expected ${s[name].handlerInvocations} decision lines and ${s[name].handlerInvocations + 1} EMF records, got ${decisionLines} and ${emf}`);
+      }
+      if (name === "floor" && (floorLines !== s.floor.floorDecisions || floorEmf !== s.floor.floorDecisions)) {
+        throw new Error(`floor: expected ${s.floor.floorDecisions} log lines and EMF records, got ${floorLines} and ${floorEmf}`);
+      }
+    }
+    const rate = (name: ScenarioName) => stat(s[name].rates);
+    const hasFloor = names.includes("floor");
+    // The ratio is taken per round (this contender's rate / the floor's rate in that round: both ran
+    // interleaved within the round, so machine noise largely cancels); median, min and max over rounds.
+    const perRound = (name: ScenarioName) => (hasFloor ? stat(s[name].rates.map((r, i) => r / s.floor.rates[i])) : undefined);
+    const floor = hasFloor ? rate("floor") : undefined;
+    for (const name of names) {
+      const target = TARGETS.vsFloor[name as keyof typeof TARGETS.vsFloor];
+      const ratio = perRound(name);
+      rows.push({
+        figure: LABELS[name],
+        unit: "/s",
+        value: rate(name),
+        baseline: name === "floor" ? "(the baseline)" : floor ? `floor ${fmt(floor.median)} /s` : "",
+        ...(ratio && name !== "floor" ? { ratio: ratio.median, ratioRange: ratio } : name === "floor" ? { ratio: 1 } : {}),
+        ...(target !== undefined && ratio ? { target: `≥ ${target.toFixed(2)}× floor`, met: ratio.median >= target } : {}),
+      });
+    }
+    const warmNames = names.filter((n) => n !== "unknownKid");
+    const warmJwks = warmNames.reduce((n, k) => n + s[k].jwksRequests, 0);
+    summary.decisionRates = {
+      contenders: Object.fromEntries(
+        names.map((k) => [k, { ...stat(s[k].rates), microsecondsPerDecision: 1e6 / stat(s[k].rates).median, ratioToFloor: perRound(k), rounds: s[k].rates, verdicts: s[k].verdicts, jwksRequests: s[k].jwksRequests, handlerInvocations: s[k].handlerInvocations, logs: s[k].logs }]),
+      ),
+    };
+    rows.push({
+      figure: "JWKS requests during warm calls (every contender but unknown kid)",
+      unit: "",
+      value: stat([warmJwks]),
+      baseline: names.includes("unknownKid") ? `unknown kid: ${s.unknownKid.jwksRequests} (penalty box: ≤ 1 per 10 s)` : "",
+      target: "0",
+      met: warmJwks === TARGETS.warmJwksRequests,
+    });
+    summary.jwksRequests = { warmCalls: warmJwks, unknownKidPhase: names.includes("unknownKid") ? s.unknownKid.jwksRequests : undefined, total: jwks.requests };
+  } finally {
+    for (const c of contenders) c.kill();
+  }
+  return { rows, summary };
+}
+
+/** Bundle size and cold start (load + first answer) against the reference, tracing off and on. */
+async function coldStartPart(ctx: BenchContext): Promise<Part> {
+  const { env, known, bundle, bundleFiles, bundleBytes, reference } = ctx;
+  const rows: Row[] = [];
+  const summary: Record<string, unknown> = {};
+  log(`cold start: ${SETTINGS.coldRounds} rounds of node -e 0 / ours / reference, tracing off and on`);
+  const token = signJwt(cognitoAccessClaims(), known);
+  const eventFile = join(RESULTS_DIR, "cold-event.json");
+  writeFileSync(eventFile, JSON.stringify(eventFor(eventTemplate("token"), "token", token)));
+  const coldRunner = join(BUILD_DIR, "cold-runner.cjs");
+  const coldProfile = (name: string) =>
+    process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${join(RESULTS_DIR, "profiles", `cold-${name}`)}`] : [];
+  // Tracing on: as in Lambda, where the runtime sets AWS_EXECUTION_ENV (no X-Ray daemon here; the
+  // Tracer's UDP sends go nowhere, for both bundles alike).
+  const traced = { ...env, POWERTOOLS_TRACE_ENABLED: "true", AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" };
+  const subjects: Record<ColdSubject, { args: string[]; env: Record<string, string> }> = {
+    baseline: { args: [process.execPath, "-e", "0"], env },
+    ours: { args: [process.execPath, ...coldProfile("ours"), coldRunner, bundle, eventFile], env },
+    reference: { args: [process.execPath, ...coldProfile("reference"), coldRunner, reference.file, eventFile], env },
+    oursTraced: { args: [process.execPath, ...coldProfile("ours-traced"), coldRunner, bundle, eventFile], env: traced },
+    referenceTraced: { args: [process.execPath, ...coldProfile("reference-traced"), coldRunner, reference.file, eventFile], env: traced },
+  };
+  const keys = Object.keys(subjects) as ColdSubject[];
+  const wall = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<ColdSubject, number[]>;
+  const deltas = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<ColdSubject, number[]>;
+  const inside = Object.fromEntries(keys.map((k) => [k, [] as InsideReport[]])) as Record<ColdSubject, InsideReport[]>;
+  for (let round = -1; round < SETTINGS.coldRounds; round++) {
+    const times: Record<string, number> = {};
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(i + Math.max(round, 0)) % keys.length];
+      const r = await runTimed(subjects[k].args, subjects[k].env, 30_000);
+      times[k] = r.ms;
+      if (k !== "baseline") {
+        const report = r.report as InsideReport;
+        if (report?.verdict !== "Allow") throw new Error(`cold start of ${k} answered ${report?.verdict}: ${r.stderr}`);
+        if (round >= 0) inside[k].push(report);
+      }
+    }
+    if (round < 0) continue; // the first round warms the file cache
+    for (const k of keys) {
+      wall[k].push(times[k]);
+      deltas[k].push(times[k] - times.baseline);
+    }
+  }
+  // Δ = median process time − median `node -e 0` time (pairing rounds would add both processes'
+  // noise); min – max come from the per-round differences.
+  const delta = (k: ColdSubject): Stat => ({ ...stat(deltas[k]), median: stat(wall[k]).median - stat(wall.baseline).median });
+  const inProcess = (k: ColdSubject) => stat(inside[k].map((r) => r.loadMs + r.firstAnswerMs));
+  const bundleKB = bundleBytes / 1024;
+  rows.push({
+    figure: `Bundle size: every file the function can load (${bundleFiles.map((f) => f.name).join(" + ")})`,
+    unit: "KB",
+    value: stat([bundleKB]),
+    baseline: `reference bundle ${fmt(reference.bytes / 1024)} KB`,
+    ratio: bundleBytes / reference.bytes,
+    target: `≤ ${TARGETS.bundleKB} KB`,
+    met: bundleKB <= TARGETS.bundleKB,
+  });
+  const coldRows: [ColdSubject, ColdSubject, string, number][] = [
+    ["ours", "reference", "tracing off", TARGETS.coldDeltaVsReference],
+    ["oursTraced", "referenceTraced", "tracing on (AWS_EXECUTION_ENV set)", TARGETS.coldDeltaVsReferenceTraced],
+  ];
+  const coldSummary: Record<string, unknown> = { nodeE0Ms: stat(wall.baseline) };
+  for (const [ours, ref, label, target] of coldRows) {
+    const o = delta(ours);
+    const r = delta(ref);
+    rows.push({
+      figure: `Cold start Δ, ${label}: load + answer one TOKEN event (key set over loopback HTTPS), minus \`node -e 0\``,
+      unit: "ms",
+      value: o,
+      baseline: `reference Δ ${fmt(r.median)} ms (${fmt(r.min)} – ${fmt(r.max)}; node -e 0: ${fmt(stat(wall.baseline).median)} ms)`,
+      ratio: o.median / r.median,
+      target: `≤ ${target}× reference Δ`,
+      met: o.median / r.median <= target,
+    });
+    rows.push({
+      figure: `Cold start inside the process, ${label}: require(bundle) + first answer`,
+      unit: "ms",
+      value: inProcess(ours),
+      baseline: `reference ${fmt(inProcess(ref).median)} ms`,
+      ratio: inProcess(ours).median / inProcess(ref).median,
+    });
+    coldSummary[ours] = {
+      wallMs: stat(wall[ours]),
+      deltaMs: o,
+      referenceWallMs: stat(wall[ref]),
+      referenceDeltaMs: r,
+      ratioToReference: o.median / r.median,
+      inProcess: {
+        ours: { loadMs: stat(inside[ours].map((x) => x.loadMs)), firstAnswerMs: stat(inside[ours].map((x) => x.firstAnswerMs)), totalMs: inProcess(ours) },
+        reference: { loadMs: stat(inside[ref].map((x) => x.loadMs)), firstAnswerMs: stat(inside[ref].map((x) => x.firstAnswerMs)), totalMs: inProcess(ref) },
+        ratioToReference: inProcess(ours).median / inProcess(ref).median,
+      },
+    };
+  }
+  summary.coldStart = { bundleFiles, bundleBytes, bundleKB, referenceBytes: reference.bytes, referenceKB: reference.bytes / 1024, ...coldSummary };
+  return { rows, summary };
+}
+
+/** Peak RSS after many decisions, ours against the floor process. */
+async function memoryPart(ctx: BenchContext): Promise<Part> {
+  const { env, known, bundle } = ctx;
+  const rows: Row[] = [];
+  const summary: Record<string, unknown> = {};
+  log(`memory: ${SETTINGS.memoryRounds} rounds × ${SETTINGS.memoryDecisions} decisions, ours and the floor`);
+  const tokensFile = join(RESULTS_DIR, "memory-tokens.json");
+  const tokens = Array.from({ length: SETTINGS.memoryTokenPool }, (_, i) => signJwt(cognitoAccessClaims({ jti: `mem-${i}` }), known));
+  writeFileSync(tokensFile, JSON.stringify({ jwk: known.jwk, tokens }));
+  const memoryRunner = join(BUILD_DIR, "memory-runner.cjs");
+  const mem = { ours: [] as number[], floor: [] as number[], oursRate: [] as number[], floorRate: [] as number[] };
+  for (let round = 0; round < SETTINGS.memoryRounds; round++) {
+    for (const k of round % 2 ? (["floor", "ours"] as const) : (["ours", "floor"] as const)) {
+      const subject = k === "ours" ? bundle : "floor";
+      const r = await runTimed([process.execPath, memoryRunner, subject, tokensFile, String(SETTINGS.memoryDecisions)], env, 5 * 60_000);
+      const report = r.report as { peakRssKB: number; decisions: number; seconds: number; verdicts: Record<string, number> };
+      if (report.verdicts.Allow !== SETTINGS.memoryDecisions) throw new Error(`memory run of ${k}: ${JSON.stringify(report.verdicts)}`);
+      mem[k].push(report.peakRssKB / 1024);
+      mem[k === "ours" ? "oursRate" : "floorRate"].push(report.decisions / report.seconds);
+    }
+  }
+  const rss = stat(mem.ours);
+  const floorRss = stat(mem.floor);
+  rows.push({
+    figure: `Peak RSS after ${SETTINGS.memoryDecisions.toLocaleString("en-US")} decisions (TOKEN → Allow)`,
+    unit: "MB",
+    value: rss,
+    baseline: `floor process ${fmt(floorRss.median)} MB (${fmt(floorRss.min)} – ${fmt(floorRss.max)})`,
+    ratio: rss.median / floorRss.median,
+    target: `≤ ${TARGETS.peakRssVsFloor}× floor`,
+    met: rss.median / floorRss.median <= TARGETS.peakRssVsFloor,
+  });
+  summary.memory = {
+    decisions: SETTINGS.memoryDecisions,
+    tokenPool: SETTINGS.memoryTokenPool,
+    oursPeakRssMB: rss,
+    floorPeakRssMB: floorRss,
+    ratioToFloor: rss.median / floorRss.median,
+    oursDecisionsPerSecond: stat(mem.oursRate),
+    floorDecisionsPerSecond: stat(mem.floorRate),
+  };
+  return { rows, summary };
+}
+
+/** Authorizer invocations through the local stack's gateway cache. */
+async function gatewayPart(_ctx: BenchContext): Promise<Part> {
+  const rows: Row[] = [];
+  const summary: Record<string, unknown> = {};
+  log(`gateway cache: ${SETTINGS.gatewayRequests} requests, one token, 10 permitted routes, TTL 300 s, keyed on token + method + path (local stack)`);
+  let gateway: GatewayResult | { error: string };
+  try {
+    gateway = await gatewayCacheEfficiency(SETTINGS.gatewayRequests);
+    rows.push({
+      figure: `Gateway cache: authorizer invocations for ${gateway.requests} requests over ${gateway.routes} permitted routes, one token, one TTL`,
+      unit: "",
+      value: stat([gateway.authorizerInvocations]),
+      baseline:
+        `methodArn-only policy: ${gateway.methodArnOnlyInvocations}; token as the only cache key: ours ${gateway.tokenKeyedInvocations} ` +
+        `with ${gateway.tokenKeyedWrong403s} wrong 403s, methodArn-only ${gateway.methodArnOnlyWrong403s} wrong 403s`,
+      ratio: gateway.authorizerInvocations / gateway.methodArnOnlyInvocations,
+      target: "one per route",
+      met: gateway.authorizerInvocations === gateway.routes && gateway.statuses["200"] === gateway.requests,
+    });
+  } catch (e) {
+    gateway = { error: (e as Error).stack ?? String(e) };
+    log(`gateway cache part failed: ${(e as Error).message}`);
+  }
+  summary.gatewayCache = gateway;
+  return { rows, summary };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -258,257 +542,19 @@ async function main(): Promise<void> {
     targets: TARGETS,
   };
 
+  const ctx: BenchContext = { env, jwks, known, unknown, bundle, bundleFiles, bundleBytes, reference };
+  const collect = (part: Part) => {
+    rows.push(...part.rows);
+    Object.assign(summary, part.summary);
+  };
   try {
-    // ------------------------------------------------------------------ decision rates
-    if (wanted("rates")) {
-      const names = SCENARIOS.filter((n) => !SCENARIO_FILTER || SCENARIO_FILTER.includes(n));
-      log(`decision rates: ${names.length} contenders, each in its own process; ${SETTINGS.throughputRounds} interleaved rounds × ${SETTINGS.opsPerRound} decisions`);
-      const contenders = names.map((name) => startContender(name, env));
-      try {
-        const keys = { known: serialize(known), unknown: serialize(unknown) };
-        await Promise.all(contenders.map((c) => c.ask({ type: "init", keys })));
-        const rates = new Map(names.map((n) => [n, [] as number[]]));
-        const jwksDuring = new Map(names.map((n) => [n, 0]));
-        // Round 0 is the warm-up: JIT, the first invocation (with its ColdStart metric), the key-set prefetch.
-        for (let round = 0; round <= SETTINGS.throughputRounds; round++) {
-          const n = round === 0 ? Math.min(200, SETTINGS.opsPerRound) : SETTINGS.opsPerRound;
-          // Inputs are minted by every contender at once, off the clock (they all wait for the slowest).
-          await Promise.all(contenders.map((c) => c.ask({ type: "prepare", n, count: round > 0 })));
-          const elapsed = new Map(names.map((name) => [name, 0]));
-          // SLICES short slices per contender, in rotating order, one contender at a time on the
-          // measured core: a burst of noise lands on every contender of the round alike.
-          for (let slice = 0; slice < SLICES; slice++) {
-            const from = Math.floor((slice * n) / SLICES);
-            const to = Math.floor(((slice + 1) * n) / SLICES);
-            for (let k = 0; k < contenders.length; k++) {
-              const c = contenders[(k + slice + round) % contenders.length];
-              const before = jwks.requests;
-              const reply = await c.ask({ type: "run", from, to });
-              if (reply.type !== "ran") throw new Error(`${c.name}: ${JSON.stringify(reply)}`);
-              elapsed.set(c.name, (elapsed.get(c.name) as number) + reply.ms);
-              if (round > 0) jwksDuring.set(c.name, (jwksDuring.get(c.name) as number) + jwks.requests - before);
-            }
-          }
-          if (round > 0) for (const name of names) rates.get(name)?.push((n * 1000) / (elapsed.get(name) as number));
-        }
-        const reports = await Promise.all(contenders.map((c) => c.ask({ type: "verdicts" })));
-        await Promise.all(contenders.map((c) => c.close()));
-        const s = Object.fromEntries(
-          names.map((name, i) => {
-            const r = reports[i];
-            if (r.type !== "verdicts") throw new Error(`${name}: ${JSON.stringify(r)}`);
-            return [name, { rates: rates.get(name) as number[], ...r, jwksRequests: jwksDuring.get(name) as number, logs: contenders[i].logs() }];
-          }),
-        ) as unknown as Record<ScenarioName, ContenderSummary>;
-        for (const name of names) {
-          const wrong = Object.entries(s[name].verdicts).filter(([v]) => v !== EXPECTED[name]);
-          if (wrong.length > 0) throw new Error(`${name}: expected every answer to be ${EXPECTED[name]}, got ${JSON.stringify(s[name].verdicts)}`);
-          const { decisionLines, emf, floorLines, floorEmf } = s[name].logs;
-          // One decision line per invocation; one EMF record per invocation plus the single ColdStart record.
-          if (s[name].handlerInvocations > 0 && (decisionLines !== s[name].handlerInvocations || emf !== s[name].handlerInvocations + 1)) {
-            throw new Error(`${name}: expected ${s[name].handlerInvocations} decision lines and ${s[name].handlerInvocations + 1} EMF records, got ${decisionLines} and ${emf}`);
-          }
-          if (name === "floor" && (floorLines !== s.floor.floorDecisions || floorEmf !== s.floor.floorDecisions)) {
-            throw new Error(`floor: expected ${s.floor.floorDecisions} log lines and EMF records, got ${floorLines} and ${floorEmf}`);
-          }
-        }
-        const rate = (name: ScenarioName) => stat(s[name].rates);
-        const hasFloor = names.includes("floor");
-        // The ratio is taken per round (this contender's rate / the floor's rate in that round: both ran
-        // interleaved within the round, so machine noise largely cancels); median, min and max over rounds.
-        const perRound = (name: ScenarioName) => (hasFloor ? stat(s[name].rates.map((r, i) => r / s.floor.rates[i])) : undefined);
-        const floor = hasFloor ? rate("floor") : undefined;
-        for (const name of names) {
-          const target = TARGETS.vsFloor[name as keyof typeof TARGETS.vsFloor];
-          const ratio = perRound(name);
-          rows.push({
-            figure: LABELS[name],
-            unit: "/s",
-            value: rate(name),
-            baseline: name === "floor" ? "(the baseline)" : floor ? `floor ${fmt(floor.median)} /s` : "",
-            ...(ratio && name !== "floor" ? { ratio: ratio.median, ratioRange: ratio } : name === "floor" ? { ratio: 1 } : {}),
-            ...(target !== undefined && ratio ? { target: `≥ ${target.toFixed(2)}× floor`, met: ratio.median >= target } : {}),
-          });
-        }
-        const warmNames = names.filter((n) => n !== "unknownKid");
-        const warmJwks = warmNames.reduce((n, k) => n + s[k].jwksRequests, 0);
-        summary.decisionRates = {
-          contenders: Object.fromEntries(
-            names.map((k) => [k, { ...stat(s[k].rates), microsecondsPerDecision: 1e6 / stat(s[k].rates).median, ratioToFloor: perRound(k), rounds: s[k].rates, verdicts: s[k].verdicts, jwksRequests: s[k].jwksRequests, handlerInvocations: s[k].handlerInvocations, logs: s[k].logs }]),
-          ),
-        };
-        rows.push({
-          figure: "JWKS requests during warm calls (every contender but unknown kid)",
-          unit: "",
-          value: stat([warmJwks]),
-          baseline: names.includes("unknownKid") ? `unknown kid: ${s.unknownKid.jwksRequests} (penalty box: ≤ 1 per 10 s)` : "",
-          target: "0",
-          met: warmJwks === TARGETS.warmJwksRequests,
-        });
-        summary.jwksRequests = { warmCalls: warmJwks, unknownKidPhase: names.includes("unknownKid") ? s.unknownKid.jwksRequests : undefined, total: jwks.requests };
-      } finally {
-        for (const c of contenders) c.kill();
-      }
-    }
+    if (wanted("rates")) collect(await ratesPart(ctx));
 
-    // ------------------------------------------------------------------ cold start
-    if (wanted("cold")) {
-      log(`cold start: ${SETTINGS.coldRounds} rounds of node -e 0 / ours / reference, tracing off and on`);
-      const token = signJwt(cognitoAccessClaims(), known);
-      const eventFile = join(RESULTS_DIR, "cold-event.json");
-      writeFileSync(eventFile, JSON.stringify(eventFor(eventTemplate("token"), "token", token)));
-      const coldRunner = join(BUILD_DIR, "cold-runner.cjs");
-      const coldProfile = (name: string) =>
-        process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${join(RESULTS_DIR, "profiles", `cold-${name}`)}`] : [];
-      // Tracing on: as in Lambda, where the runtime sets AWS_EXECUTION_ENV (no X-Ray daemon here; the
-      // Tracer's UDP sends go nowhere, for both bundles alike).
-      const traced = { ...env, POWERTOOLS_TRACE_ENABLED: "true", AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" };
-      const subjects: Record<ColdSubject, { args: string[]; env: Record<string, string> }> = {
-        baseline: { args: [process.execPath, "-e", "0"], env },
-        ours: { args: [process.execPath, ...coldProfile("ours"), coldRunner, bundle, eventFile], env },
-        reference: { args: [process.execPath, ...coldProfile("reference"), coldRunner, reference.file, eventFile], env },
-        oursTraced: { args: [process.execPath, ...coldProfile("ours-traced"), coldRunner, bundle, eventFile], env: traced },
-        referenceTraced: { args: [process.execPath, ...coldProfile("reference-traced"), coldRunner, reference.file, eventFile], env: traced },
-      };
-      const keys = Object.keys(subjects) as ColdSubject[];
-      const wall = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<ColdSubject, number[]>;
-      const deltas = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<ColdSubject, number[]>;
-      const inside = Object.fromEntries(keys.map((k) => [k, [] as InsideReport[]])) as Record<ColdSubject, InsideReport[]>;
-      for (let round = -1; round < SETTINGS.coldRounds; round++) {
-        const times: Record<string, number> = {};
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[(i + Math.max(round, 0)) % keys.length];
-          const r = await runTimed(subjects[k].args, subjects[k].env, 30_000);
-          times[k] = r.ms;
-          if (k !== "baseline") {
-            const report = r.report as InsideReport;
-            if (report?.verdict !== "Allow") throw new Error(`cold start of ${k} answered ${report?.verdict}: ${r.stderr}`);
-            if (round >= 0) inside[k].push(report);
-          }
-        }
-        if (round < 0) continue; // the first round warms the file cache
-        for (const k of keys) {
-          wall[k].push(times[k]);
-          deltas[k].push(times[k] - times.baseline);
-        }
-      }
-      // Δ = median process time − median `node -e 0` time (pairing rounds would add both processes'
-      // noise); min – max come from the per-round differences.
-      const delta = (k: ColdSubject): Stat => ({ ...stat(deltas[k]), median: stat(wall[k]).median - stat(wall.baseline).median });
-      const inProcess = (k: ColdSubject) => stat(inside[k].map((r) => r.loadMs + r.firstAnswerMs));
-      const bundleKB = bundleBytes / 1024;
-      rows.push({
-        figure: `Bundle size: every file the function can load (${bundleFiles.map((f) => f.name).join(" + ")})`,
-        unit: "KB",
-        value: stat([bundleKB]),
-        baseline: `reference bundle ${fmt(reference.bytes / 1024)} KB`,
-        ratio: bundleBytes / reference.bytes,
-        target: `≤ ${TARGETS.bundleKB} KB`,
-        met: bundleKB <= TARGETS.bundleKB,
-      });
-      const coldRows: [ColdSubject, ColdSubject, string, number][] = [
-        ["ours", "reference", "tracing off", TARGETS.coldDeltaVsReference],
-        ["oursTraced", "referenceTraced", "tracing on (AWS_EXECUTION_ENV set)", TARGETS.coldDeltaVsReferenceTraced],
-      ];
-      const coldSummary: Record<string, unknown> = { nodeE0Ms: stat(wall.baseline) };
-      for (const [ours, ref, label, target] of coldRows) {
-        const o = delta(ours);
-        const r = delta(ref);
-        rows.push({
-          figure: `Cold start Δ, ${label}: load + answer one TOKEN event (key set over loopback HTTPS), minus \`node -e 0\``,
-          unit: "ms",
-          value: o,
-          baseline: `reference Δ ${fmt(r.median)} ms (${fmt(r.min)} – ${fmt(r.max)}; node -e 0: ${fmt(stat(wall.baseline).median)} ms)`,
-          ratio: o.median / r.median,
-          target: `≤ ${target}× reference Δ`,
-          met: o.median / r.median <= target,
-        });
-        rows.push({
-          figure: `Cold start inside the process, ${label}: require(bundle) + first answer`,
-          unit: "ms",
-          value: inProcess(ours),
-          baseline: `reference ${fmt(inProcess(ref).median)} ms`,
-          ratio: inProcess(ours).median / inProcess(ref).median,
-        });
-        coldSummary[ours] = {
-          wallMs: stat(wall[ours]),
-          deltaMs: o,
-          referenceWallMs: stat(wall[ref]),
-          referenceDeltaMs: r,
-          ratioToReference: o.median / r.median,
-          inProcess: {
-            ours: { loadMs: stat(inside[ours].map((x) => x.loadMs)), firstAnswerMs: stat(inside[ours].map((x) => x.firstAnswerMs)), totalMs: inProcess(ours) },
-            reference: { loadMs: stat(inside[ref].map((x) => x.loadMs)), firstAnswerMs: stat(inside[ref].map((x) => x.firstAnswerMs)), totalMs: inProcess(ref) },
-            ratioToReference: inProcess(ours).median / inProcess(ref).median,
-          },
-        };
-      }
-      summary.coldStart = { bundleFiles, bundleBytes, bundleKB, referenceBytes: reference.bytes, referenceKB: reference.bytes / 1024, ...coldSummary };
-    }
+    if (wanted("cold")) collect(await coldStartPart(ctx));
 
-    // ------------------------------------------------------------------ memory
-    if (wanted("memory")) {
-      log(`memory: ${SETTINGS.memoryRounds} rounds × ${SETTINGS.memoryDecisions} decisions, ours and the floor`);
-      const tokensFile = join(RESULTS_DIR, "memory-tokens.json");
-      const tokens = Array.from({ length: SETTINGS.memoryTokenPool }, (_, i) => signJwt(cognitoAccessClaims({ jti: `mem-${i}` }), known));
-      writeFileSync(tokensFile, JSON.stringify({ jwk: known.jwk, tokens }));
-      const memoryRunner = join(BUILD_DIR, "memory-runner.cjs");
-      const mem = { ours: [] as number[], floor: [] as number[], oursRate: [] as number[], floorRate: [] as number[] };
-      for (let round = 0; round < SETTINGS.memoryRounds; round++) {
-        for (const k of round % 2 ? (["floor", "ours"] as const) : (["ours", "floor"] as const)) {
-          const subject = k === "ours" ? bundle : "floor";
-          const r = await runTimed([process.execPath, memoryRunner, subject, tokensFile, String(SETTINGS.memoryDecisions)], env, 5 * 60_000);
-          const report = r.report as { peakRssKB: number; decisions: number; seconds: number; verdicts: Record<string, number> };
-          if (report.verdicts.Allow !== SETTINGS.memoryDecisions) throw new Error(`memory run of ${k}: ${JSON.stringify(report.verdicts)}`);
-          mem[k].push(report.peakRssKB / 1024);
-          mem[k === "ours" ? "oursRate" : "floorRate"].push(report.decisions / report.seconds);
-        }
-      }
-      const rss = stat(mem.ours);
-      const floorRss = stat(mem.floor);
-      rows.push({
-        figure: `Peak RSS after ${SETTINGS.memoryDecisions.toLocaleString("en-US")} decisions (TOKEN → Allow)`,
-        unit: "MB",
-        value: rss,
-        baseline: `floor process ${fmt(floorRss.median)} MB (${fmt(floorRss.min)} – ${fmt(floorRss.max)})`,
-        ratio: rss.median / floorRss.median,
-        target: `≤ ${TARGETS.peakRssVsFloor}× floor`,
-        met: rss.median / floorRss.median <= TARGETS.peakRssVsFloor,
-      });
-      summary.memory = {
-        decisions: SETTINGS.memoryDecisions,
-        tokenPool: SETTINGS.memoryTokenPool,
-        oursPeakRssMB: rss,
-        floorPeakRssMB: floorRss,
-        ratioToFloor: rss.median / floorRss.median,
-        oursDecisionsPerSecond: stat(mem.oursRate),
-        floorDecisionsPerSecond: stat(mem.floorRate),
-      };
-    }
+    if (wanted("memory")) collect(await memoryPart(ctx));
 
-    // ------------------------------------------------------------------ gateway cache
-    if (wanted("gateway")) {
-      log(`gateway cache: ${SETTINGS.gatewayRequests} requests, one token, 10 permitted routes, TTL 300 s, keyed on token + method + path (local stack)`);
-      let gateway: GatewayResult | { error: string };
-      try {
-        gateway = await gatewayCacheEfficiency(SETTINGS.gatewayRequests);
-        rows.push({
-          figure: `Gateway cache: authorizer invocations for ${gateway.requests} requests over ${gateway.routes} permitted routes, one token, one TTL`,
-          unit: "",
-          value: stat([gateway.authorizerInvocations]),
-          baseline:
-            `methodArn-only policy: ${gateway.methodArnOnlyInvocations}; token as the only cache key: ours ${gateway.tokenKeyedInvocations} ` +
-            `with ${gateway.tokenKeyedWrong403s} wrong 403s, methodArn-only ${gateway.methodArnOnlyWrong403s} wrong 403s`,
-          ratio: gateway.authorizerInvocations / gateway.methodArnOnlyInvocations,
-          target: "one per route",
-          met: gateway.authorizerInvocations === gateway.routes && gateway.statuses["200"] === gateway.requests,
-        });
-      } catch (e) {
-        gateway = { error: (e as Error).stack ?? String(e) };
-        log(`gateway cache part failed: ${(e as Error).message}`);
-      }
-      summary.gatewayCache = gateway;
-    }
+    if (wanted("gateway")) collect(await gatewayPart(ctx));
   } finally {
     await jwks.close();
   }

@@ -446,3 +446,16 @@ describe("container lifecycle", () => {
     expect(all).not.toContain("c6af9ac6-7b61-11e6-9a41-93e8deadbeef\",\"headers");
   });
 });
+
+describe("latency", () => {
+  it("is measured with the injected monotonic clock, from the event's arrival to the answer", async () => {
+    const ticks = [1_000, 1_012.3456];
+    const clock = () => ticks.shift() ?? Number.NaN;
+    const authorizer = { authorize: async () => ({ decision: "Invalid" as const, reason: "MissingTokenError" }) };
+    const handler = createHandler({ ...createObservability({ POWERTOOLS_SERVICE_NAME: "latency-test" }), authorizer, ready: Promise.resolve(), clock });
+    const { records, error } = await captureStdout(() => handler({}, lambdaContext()));
+    expect(error?.message).toBe(UNAUTHORIZED);
+    expect(logRecords(records, "decision")[0]).toMatchObject({ decision: "Invalid", latencyMs: 12.346 });
+    expect(ticks).toEqual([]);
+  });
+});

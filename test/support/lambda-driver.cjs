@@ -11,6 +11,11 @@ setInterval(() => {
   sampled = Math.max(sampled, process.memoryUsage.rss());
 }, 2).unref();
 process.on("message", async ({ id, event, traceId, probe }) => {
+  if (probe === "tracer") {
+    // Whether the Powertools Tracer (aws-xray-sdk-core) was loaded: it sets AWS_XRAY_CONTEXT_MISSING.
+    process.send({ id, result: { tracerLoaded: process.env.AWS_XRAY_CONTEXT_MISSING !== undefined } });
+    return;
+  }
   if (probe === "memory") {
     // Current and peak resident set of this process, in bytes (maxRSS is reported in KiB), and the
     // highest resident set sampled every 2 ms since the previous probe (the process-wide peak cannot

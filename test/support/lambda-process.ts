@@ -22,6 +22,8 @@ export interface LambdaProcess {
   invoke(event: unknown): Promise<LambdaResult>;
   /** Reads the child's memory between invocations. */
   memory(): Promise<MemoryProbe>;
+  /** Whether the bundle has loaded the Tracer (aws-xray-sdk-core) so far. */
+  tracerLoaded(): Promise<boolean>;
   /** Every stdout/stderr line so far. */
   output(): string[];
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
   return {
     invoke: (event) => ask({ event, traceId: traceHeader() }),
     memory: async () => (await ask({ probe: "memory" })).result as MemoryProbe,
+    tracerLoaded: async () => ((await ask({ probe: "tracer" })).result as { tracerLoaded: boolean }).tracerLoaded,
     output: () => chunks.join("").split("\n").filter((l) => l.trim() !== ""),
     close: () =>
       new Promise<void>((resolve) => {

@@ -80,16 +80,17 @@ function checkCertificate(expected: string, pem: string | undefined): void {
 
 /**
  * The URLs a request may have been sent to, without query: each DPOP_PUBLIC_BASE_URL followed by the
- * path within the stage, else `https://{domainName}[/{stage}]{path}` rebuilt from the event (no stage
- * segment for `$default`). The path is the method ARN's, the one the access rules judge.
+ * path within the stage (the method ARN's, the one the access rules judge); else the event's own
+ * `https://{domainName}{requestContext.path}` (REST), or `https://{domainName}[/{stage}]{path}` (no
+ * stage segment for `$default`).
  */
 export function requestUrls(request: AuthorizerRequest, bases: readonly string[] | undefined): string[] {
   const path = `/${request.arn.path}`;
   if (bases) return bases.map((base) => `${base}${path}`);
-  const { domainName, stage } = request.sender;
+  const { domainName, stage, requestPath } = request.sender;
   if (domainName === undefined) return [];
   const stagePart = stage === undefined || stage === "$default" ? "" : `/${stage}`;
-  const url = comparableUrl(`https://${domainName}${stagePart}${path}`);
+  const url = comparableUrl(`https://${domainName}${requestPath ?? `${stagePart}${path}`}`);
   return url === undefined ? [] : [url];
 }
 

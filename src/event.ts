@@ -22,6 +22,8 @@ export interface SenderEvidence {
   readonly domainName?: string;
   /** The stage (`$default` for an HTTP API's default stage). */
   readonly stage?: string;
+  /** REST only: `requestContext.path`, the path as the client sent it (stage or base path included). */
+  readonly requestPath?: string;
 }
 
 /** What the authorizer needs from any of the three API Gateway authorizer events. */
@@ -130,6 +132,7 @@ function senderOf(event: Json, requestContext: Json, http: boolean): SenderEvide
     method: optionalString(http ? at(requestContext, "http", "method") : event.httpMethod),
     domainName: optionalString(requestContext.domainName) ?? (typeof host === "string" ? host : undefined),
     stage: optionalString(requestContext.stage),
+    requestPath: http ? undefined : optionalString(requestContext.path),
   };
   return Object.fromEntries(Object.entries(evidence).filter(([, v]) => v !== undefined)) as SenderEvidence;
 }

@@ -242,6 +242,25 @@ describe("TOKEN events carry no certificate and no proof", () => {
   });
 });
 
+describe("the request URL without DPOP_PUBLIC_BASE_URL", () => {
+  it("is the REST event's domain and requestContext.path (a custom domain's base path included)", async () => {
+    const jwt = token({ cnf: { jkt: client.jkt } });
+    const base = eventFor("request", jwt) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    base.headers.Host = "api.example.com";
+    base.requestContext = { ...base.requestContext, domainName: "api.example.com", path: "/v1/pets" };
+    const send = (htu: string) => call(accepting, withSender(base, { authorization: `DPoP ${jwt}`, dpop: dpopProof(client, { htm: "GET", htu, accessToken: jwt }) }));
+    expect((await send("https://api.example.com/v1/pets")).decisions).toEqual(["Allow"]);
+    expect((await send("https://api.example.com/prod/pets")).reason).toBe("DpopUrlMismatchError");
+  });
+
+  it("is a 401 when the event names no domain at all", async () => {
+    const event = dpopEvent("http-api") as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    delete event.requestContext.domainName;
+    delete event.headers.host;
+    expect((await call(accepting, event)).reason).toBe("DpopUrlMismatchError");
+  });
+});
+
 describe("DPOP_PUBLIC_BASE_URL (custom domains and base path mappings)", () => {
   let custom: Handler;
   beforeAll(async () => {

@@ -93,7 +93,7 @@ describe("readEvent: the scheme and the sender evidence for bound tokens", () =>
   it("reads a REST REQUEST event's method, host, stage and client certificate", () => {
     const event = loadEvent("request") as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     event.requestContext.identity.clientCert = { clientCertPem: CERT };
-    expect(readEvent(event).sender).toEqual({ method: "GET", domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com", stage: "prod", clientCertPem: CERT });
+    expect(readEvent(event).sender).toEqual({ method: "GET", domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com", stage: "prod", requestPath: "/prod/pets", clientCertPem: CERT });
   });
 
   it("reads an HTTP API event's method, domain, stage and client certificate", () => {

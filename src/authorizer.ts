@@ -42,8 +42,9 @@ export function createAuthorizer(
         request = readEvent(event);
         if (typeof request.token !== "string") throw request.token;
         const payload = await verifier.verify(request.token);
-        checkBinding(request, request.token, payload);
         principal = principalOf(payload);
+        // After principalOf, so that a failed binding is logged with whose token it was.
+        checkBinding(request, request.token, payload);
         const access = decideAccess(config.accessRules, principal, request.arn);
         const context = contextOf(principal, payload);
         // A simple response says the rules' decision itself; a policy says what it can say exactly.

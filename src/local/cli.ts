@@ -33,6 +33,7 @@ type TokenValues = { [K in keyof typeof TOKEN_OPTIONS]?: (typeof TOKEN_OPTIONS)[
 const USAGE = `Usage (from the repository root):
   npm start [-- --gateway-port 3000 --invoke-port 9000 --issuer-port 9443 --ttl 300 --quiet]
       issuer + built handler behind the RIE invoke URL + API-Gateway-like gateway
+      --bound-tokens: BOUND_TOKENS=accept, DPoP proofs for https://localhost:PORT/…, no caching (--ttl 0)
   npm run -s token [-- TOKEN OPTIONS]      print a token of the local issuer (only the token)
   npm run -s token -- --dpop URL [--method GET] [TOKEN OPTIONS]
       a token bound to a fresh DPoP key (cnf.jkt) on line 1, a proof for METHOD URL on line 2
@@ -149,22 +150,29 @@ async function start(args: string[]): Promise<number> {
       "issuer-port": { type: "string" },
       ttl: { type: "string" },
       quiet: { type: "boolean" },
+      "bound-tokens": { type: "boolean" },
       "state-dir": { type: "string" },
     },
     strict: true,
   });
-  const ttl = values.ttl === undefined ? 300 : Number(values.ttl);
+  const bound = values["bound-tokens"] === true;
+  const ttl = values.ttl === undefined ? (bound ? 0 : 300) : Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new Error(`--ttl must be 0..3600 seconds, got "${values.ttl}"`);
+  if (bound && ttl !== 0) throw new Error("--bound-tokens needs --ttl 0: a cached answer would skip the certificate and DPoP checks");
+  const gatewayPortOption = portOf(values["gateway-port"], DEFAULT_PORTS.gateway, "gateway-port");
+  if (bound && gatewayPortOption === 0) throw new Error("--bound-tokens needs a fixed --gateway-port (the DPoP base URL names it)");
+  // The local gateway speaks plain HTTP, and DPOP_PUBLIC_BASE_URL takes https:// only: proofs name https://localhost:PORT/…
+  const boundEnv: Record<string, string> = bound ? { BOUND_TOKENS: "accept", DPOP_PUBLIC_BASE_URL: `https://localhost:${gatewayPortOption}` } : {};
   const stack = await startLocalStack({
     host: values.host ?? "127.0.0.1",
     issuerPort: portOf(values["issuer-port"], DEFAULT_PORTS.issuer, "issuer-port"),
     invokePort: portOf(values["invoke-port"], DEFAULT_PORTS.invoke, "invoke-port"),
-    gatewayPort: portOf(values["gateway-port"], DEFAULT_PORTS.gateway, "gateway-port"),
+    gatewayPort: gatewayPortOption,
     cacheTtlSeconds: ttl,
     stateDir: stateDirOf(values),
     authorizerLogs: values.quiet ? "ignore" : "inherit",
     reportLines: !values.quiet,
-    authorizerEnv: values.quiet ? {} : { POWERTOOLS_DEV: "true", POWERTOOLS_METRICS_DISABLED: "false" },
+    authorizerEnv: { ...(values.quiet ? {} : { POWERTOOLS_DEV: "true", POWERTOOLS_METRICS_DISABLED: "false" }), ...boundEnv },
   });
   const gatewayPort = new URL(stack.gatewayUrl).port;
   const cwdRelative = (p: string) => relative(process.cwd(), p) || p;

@@ -49,8 +49,8 @@ const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null 
 export const AMBIGUOUS = Symbol("ambiguous");
 
 /**
- * `Bearer <jwt>`: scheme case-insensitive, surrounding and separating spaces tolerated, exactly one
- * token made only of base64url characters and dots (so "Bearer a, Bearer b" or "Bearer a b" fail).
+ * `Bearer <jwt>` or `DPoP <jwt>`: scheme case-insensitive, surrounding and separating spaces tolerated,
+ * exactly one token made only of base64url characters and dots (so "Bearer a, Bearer b" or "Bearer a b" fail).
  */
 const CREDENTIALS = /^\s*(bearer|dpop) +([A-Za-z0-9_\-.]+)\s*$/i;
 

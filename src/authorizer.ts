@@ -1,4 +1,5 @@
 import { decideAccess } from "./access";
+import { type BindingCheck, createBindingCheck } from "./binding";
 import { contextOf, type Principal, principalOf } from "./claims";
 import type { Config } from "./config";
 import { classifyFailure, type Decision, reasonOf } from "./errors";
@@ -24,8 +25,15 @@ export interface Authorizer {
   authorize(event: unknown): Promise<Outcome>;
 }
 
-/** event → verify → decide → answer. Pure but for the verifier it is given. */
-export function createAuthorizer(config: Pick<Config, "accessRules">, verifier: TokenVerifier): Authorizer {
+/**
+ * event → verify → check the sender binding → decide → answer. Pure but for the verifier and the
+ * binding check it is given (the default check refuses sender-constrained tokens, BOUND_TOKENS=refuse).
+ */
+export function createAuthorizer(
+  config: Pick<Config, "accessRules">,
+  verifier: TokenVerifier,
+  checkBinding: BindingCheck = createBindingCheck(),
+): Authorizer {
   return {
     async authorize(event) {
       let request: AuthorizerRequest | undefined;
@@ -35,6 +43,8 @@ export function createAuthorizer(config: Pick<Config, "accessRules">, verifier: 
         if (typeof request.token !== "string") throw request.token;
         const payload = await verifier.verify(request.token);
         principal = principalOf(payload);
+        // After principalOf, so that a failed binding is logged with whose token it was.
+        checkBinding(request, request.token, payload);
         const access = decideAccess(config.accessRules, principal, request.arn);
         const context = contextOf(principal, payload);
         // A simple response says the rules' decision itself; a policy says what it can say exactly.

@@ -17,6 +17,19 @@ export const DEFAULT_JWKS_MAX_AGE_SECONDS = 3600;
 export const DEFAULT_JWKS_STALE_GRACE_SECONDS = 6 * 3600;
 /** API Gateway caps header values well below this; anything longer is rejected before parsing. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
+/** How far a DPoP proof's `iat` may lie from now, either way (RFC 9449 §11.1: a relatively brief period). */
+export const DEFAULT_DPOP_PROOF_WINDOW_SECONDS = 60;
+
+/**
+ * What to do with sender-constrained tokens (a `cnf` claim: RFC 8705 `x5t#S256`, RFC 9449 `jkt`):
+ * - refuse:  a token with `cnf` is a 401. The default: it is the only mode in which an API Gateway
+ *            cache keyed on the token can never hand a bound token's answer to another sender;
+ * - accept:  a token with `cnf` must prove its binding (client certificate or DPoP proof); tokens
+ *            without `cnf` are bearer tokens as before;
+ * - require: every token must carry `cnf` and prove it.
+ */
+export const BOUND_TOKEN_MODES = ["refuse", "accept", "require"] as const;
+export type BoundTokenMode = (typeof BOUND_TOKEN_MODES)[number];
 
 export type TokenUse = "access" | "id";
 
@@ -55,6 +68,16 @@ export interface Config {
   readonly jwksPenaltySeconds: number;
   /** undefined: no rules, any valid token may call the whole stage. */
   readonly accessRules?: AccessRules;
+  /** BOUND_TOKENS: what sender-constrained tokens get (see BOUND_TOKEN_MODES). */
+  readonly boundTokens: BoundTokenMode;
+  /** How far a DPoP proof's `iat` may lie from now, either way, in seconds; also how long its `jti` is remembered. */
+  readonly dpopProofWindowSeconds: number;
+  /**
+   * DPOP_PUBLIC_BASE_URL: the public base URLs (scheme, host, base path, no trailing slash) a DPoP
+   * proof's `htu` may name, followed by the path within the stage. undefined: the URL is rebuilt
+   * from the event as `https://{domainName}/{stage}` (no stage segment for `$default`).
+   */
+  readonly dpopPublicBaseUrls?: readonly string[];
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -87,6 +110,9 @@ export const CONFIG_VARIABLES = [
   "JWKS_STALE_GRACE_SECONDS",
   "ACCESS_RULES",
   "ACCESS_RULES_FILE",
+  "BOUND_TOKENS",
+  "DPOP_PROOF_WINDOW_SECONDS",
+  "DPOP_PUBLIC_BASE_URL",
   "POWERTOOLS_SERVICE_NAME",
   "POWERTOOLS_METRICS_NAMESPACE",
 ] as const;
@@ -222,6 +248,29 @@ function accessRules(env: Env, io: ConfigIo): AccessRules | undefined {
   return parseAccessRules(text, "ACCESS_RULES_FILE");
 }
 
+function boundTokens(env: Env): BoundTokenMode {
+  const raw = value(env, "BOUND_TOKENS");
+  if (raw === undefined) return "refuse";
+  if (!(BOUND_TOKEN_MODES as readonly string[]).includes(raw)) {
+    throw new ConfigError("BOUND_TOKENS", `must be one of ${BOUND_TOKEN_MODES.join(", ")}, got "${raw}"`);
+  }
+  return raw as BoundTokenMode;
+}
+
+/** `https://host[:port][/base/path]`, without query, fragment, credentials or a trailing slash. */
+function publicBaseUrls(env: Env): string[] | undefined {
+  const values = list(env, "DPOP_PUBLIC_BASE_URL", "comma-separated https:// base URLs like https://api.example.com/v1");
+  if (values === undefined) return undefined;
+  return values.map((raw) => {
+    httpsUrl("DPOP_PUBLIC_BASE_URL", raw);
+    const url = new URL(raw);
+    if (url.search || url.hash || url.username || url.password || raw.includes("?") || raw.includes("#") || raw.endsWith("/")) {
+      throw new ConfigError("DPOP_PUBLIC_BASE_URL", `must be https://host[/base/path] without query, fragment, credentials or a trailing slash, got "${raw}"`);
+    }
+    return `${url.origin}${url.pathname === "/" ? "" : url.pathname}`;
+  });
+}
+
 /** Reads and validates the whole configuration once; every error names its variable. */
 export function loadConfig(env: Env, io: ConfigIo = defaultIo(env)): Config {
   return Object.freeze({
@@ -234,5 +283,8 @@ export function loadConfig(env: Env, io: ConfigIo = defaultIo(env)): Config {
     jwksFetchTimeoutMs: integer(env, "JWKS_FETCH_TIMEOUT_MS", DEFAULT_JWKS_FETCH_TIMEOUT_MS, 100, 30000),
     jwksPenaltySeconds: integer(env, "JWKS_PENALTY_SECONDS", DEFAULT_JWKS_PENALTY_SECONDS, 0, 3600),
     accessRules: accessRules(env, io),
+    boundTokens: boundTokens(env),
+    dpopProofWindowSeconds: integer(env, "DPOP_PROOF_WINDOW_SECONDS", DEFAULT_DPOP_PROOF_WINDOW_SECONDS, 1, 600),
+    dpopPublicBaseUrls: publicBaseUrls(env),
   });
 }

@@ -1,6 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { type Authorizer, createAuthorizer, failingAuthorizer, type Outcome } from "./authorizer";
+import { createBindingCheck } from "./binding";
 import { type Env, loadConfig } from "./config";
 import { reasonOf, withoutStackTrace } from "./errors";
 import type { Observability } from "./observability";
@@ -54,7 +55,8 @@ export function initialize(env: Env, observability: Observability, verifierDeps:
         });
       }
     });
-    return { ...observability, authorizer: createAuthorizer(config, verifier), ready };
+    const checkBinding = createBindingCheck(config, { now: verifierDeps.now });
+    return { ...observability, authorizer: createAuthorizer(config, verifier, checkBinding), ready };
   } catch (err) {
     logger.error("Invalid configuration: every request will fail with a 500 until it is fixed", {
       reason: reasonOf(err),

@@ -71,6 +71,20 @@ describe("loadConfig", () => {
     expect(config).toMatchObject({ jwksMaxAgeSeconds: 2, jwksStaleGraceSeconds: 0, clockSkewSeconds: 5, requiredTyp: ["at+jwt", "jwt"] });
   });
 
+  it("defaults the sender-constraint settings: bound tokens refused, a 60 s proof window, URLs from the event", () => {
+    const config = loadConfig(POOL, noFiles);
+    expect(config).toMatchObject({ boundTokens: "refuse", dpopProofWindowSeconds: 60 });
+    expect(config.dpopPublicBaseUrls).toBeUndefined();
+  });
+
+  it("reads the sender-constraint settings, normalising the base URLs", () => {
+    const config = loadConfig(
+      { ...POOL, BOUND_TOKENS: "require", DPOP_PROOF_WINDOW_SECONDS: "30", DPOP_PUBLIC_BASE_URL: "https://API.example.com:443/v1, https://pets.example.com" },
+      noFiles,
+    );
+    expect(config).toMatchObject({ boundTokens: "require", dpopProofWindowSeconds: 30, dpopPublicBaseUrls: ["https://api.example.com/v1", "https://pets.example.com"] });
+  });
+
   it("loads access rules inline and from a file relative to the task root", () => {
     const rules = '{"rules":[{"route":"GET /pets","scopes":["pets/read"]}]}';
     expect(loadConfig({ ...POOL, ACCESS_RULES: rules }, noFiles).accessRules?.rules[0].exactResources).toEqual(["GET/pets"]);
@@ -110,6 +124,15 @@ describe("loadConfig", () => {
     ["rules with an unknown field", { ...POOL, ACCESS_RULES: '{"rules":[{"route":"GET /","scope":["a"]}]}' }, "ACCESS_RULES"],
     ["both rule sources", { ...POOL, ACCESS_RULES: "{}", ACCESS_RULES_FILE: "r.json" }, "ACCESS_RULES"],
     ["an unreadable rules file", { ...POOL, ACCESS_RULES_FILE: "missing.json" }, "ACCESS_RULES_FILE"],
+    ["an unknown bound-token mode", { ...POOL, BOUND_TOKENS: "optional" }, "BOUND_TOKENS"],
+    ["an empty bound-token mode", { ...POOL, BOUND_TOKENS: "" }, "BOUND_TOKENS"],
+    ["a proof window of 0", { ...POOL, DPOP_PROOF_WINDOW_SECONDS: "0" }, "DPOP_PROOF_WINDOW_SECONDS"],
+    ["a proof window over 10 minutes", { ...POOL, DPOP_PROOF_WINDOW_SECONDS: "601" }, "DPOP_PROOF_WINDOW_SECONDS"],
+    ["an empty public base URL", { ...POOL, DPOP_PUBLIC_BASE_URL: " " }, "DPOP_PUBLIC_BASE_URL"],
+    ["an http:// public base URL", { ...POOL, DPOP_PUBLIC_BASE_URL: "http://api.example.com" }, "DPOP_PUBLIC_BASE_URL"],
+    ["a public base URL with a trailing slash", { ...POOL, DPOP_PUBLIC_BASE_URL: "https://api.example.com/" }, "DPOP_PUBLIC_BASE_URL"],
+    ["a public base URL with a query", { ...POOL, DPOP_PUBLIC_BASE_URL: "https://api.example.com/v1?x=1" }, "DPOP_PUBLIC_BASE_URL"],
+    ["a public base URL that is not a URL", { ...POOL, DPOP_PUBLIC_BASE_URL: "api.example.com" }, "DPOP_PUBLIC_BASE_URL"],
   ])("rejects %s, naming %s", (_case, env, variable) => {
     const err = errorOf(env);
     expect(err.variable).toBe(variable);

@@ -80,3 +80,32 @@ describe("readEvent", () => {
     expect(() => readEvent(event)).toThrow(MalformedEventError);
   });
 });
+
+describe("readEvent: the scheme and the sender evidence for bound tokens", () => {
+  const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+  it("reads the DPoP scheme like Bearer (case-insensitive), and bearerToken still takes Bearer only", () => {
+    const event = { ...loadEvent("request"), headers: { Authorization: `dpop ${JWT}`, DPoP: "p.r.f" }, multiValueHeaders: {} };
+    expect(readEvent(event)).toMatchObject({ token: JWT, scheme: "DPoP", sender: { dpopProof: "p.r.f" } });
+    expect(bearerToken(`DPoP ${JWT}`)).toBeInstanceOf(MissingTokenError);
+  });
+
+  it("reads a REST REQUEST event's method, host, stage and client certificate", () => {
+    const event = loadEvent("request") as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    event.requestContext.identity.clientCert = { clientCertPem: CERT };
+    expect(readEvent(event).sender).toEqual({ method: "GET", domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com", stage: "prod", requestPath: "/prod/pets", clientCertPem: CERT });
+  });
+
+  it("reads an HTTP API event's method, domain, stage and client certificate", () => {
+    const event = loadEvent("http-api") as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    event.requestContext.authentication = { clientCert: { clientCertPem: CERT } };
+    event.headers.dpop = "p.r.f";
+    expect(readEvent(event)).toMatchObject({ scheme: "Bearer", sender: { method: "GET", domainName: "abcdef1234.execute-api.eu-west-1.amazonaws.com", stage: "$default", clientCertPem: CERT, dpopProof: "p.r.f" } });
+  });
+
+  it("marks several DPoP headers as ambiguous, and gives TOKEN events no evidence", () => {
+    const event = { ...loadEvent("request"), headers: { DPoP: "a.b.c" }, multiValueHeaders: { DPoP: ["a.b.c", "d.e.f"] } };
+    expect(typeof readEvent(event).sender.dpopProof).toBe("symbol");
+    expect(readEvent(eventFor("token", JWT)).sender).toEqual({});
+  });
+});

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { startIssuer } from "./issuer";
 import { EVENT_FILES, projectRoot, TOKEN_PLACEHOLDER } from "./project";
 import { DEFAULT_PORTS, startLocalStack } from "./stack";
+import { dpopProofFor, localClientCertificate, newDpopKey } from "./sender";
 import { defaultStateDir, loadExistingState, loadOrCreateState } from "./state";
 import { DEFAULT_SUB, LOCAL_CLIENT_ID, LOCAL_ISSUER, LOCAL_USER_POOL_ID, type MintOptions, mintToken, parseMintOptions } from "./tokens";
 
@@ -20,12 +21,24 @@ const TOKEN_OPTIONS = {
   "state-dir": { type: "string" },
 } as const;
 
+/** Only `npm run token` takes these (sender-constrained tokens). */
+const SENDER_OPTIONS = {
+  dpop: { type: "string" },
+  method: { type: "string" },
+  cert: { type: "boolean" },
+} as const;
+
 type TokenValues = { [K in keyof typeof TOKEN_OPTIONS]?: (typeof TOKEN_OPTIONS)[K] extends { multiple: true } ? string[] : (typeof TOKEN_OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
 
 const USAGE = `Usage (from the repository root):
   npm start [-- --gateway-port 3000 --invoke-port 9000 --issuer-port 9443 --ttl 300 --quiet]
       issuer + built handler behind the RIE invoke URL + API-Gateway-like gateway
+      --bound-tokens: BOUND_TOKENS=accept, DPoP proofs for https://localhost:PORT/…, no caching (--ttl 0)
   npm run -s token [-- TOKEN OPTIONS]      print a token of the local issuer (only the token)
+  npm run -s token -- --dpop URL [--method GET] [TOKEN OPTIONS]
+      a token bound to a fresh DPoP key (cnf.jkt) on line 1, a proof for METHOD URL on line 2
+  npm run -s token -- --cert [TOKEN OPTIONS]
+      a token bound to the client certificate .local/client-cert.pem (cnf x5t#S256; created on first use)
   npm run -s events [-- [--out DIR | --print token|request|http-api] [TOKEN OPTIONS]]
       fill events/*.json with a fresh token into .local/events/ (or print one to stdout)
   node src/local/run.mjs issuer [--host 0.0.0.0 --port 9443 --existing-state]
@@ -64,9 +77,25 @@ function mintOptions(values: TokenValues): MintOptions {
 const stateDirOf = (values: { "state-dir"?: string }) => (values["state-dir"] ? resolve(values["state-dir"]) : defaultStateDir());
 
 async function token(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: TOKEN_OPTIONS, strict: true });
+  const { values } = parseArgs({ args, options: { ...TOKEN_OPTIONS, ...SENDER_OPTIONS }, strict: true });
+  if (values.method !== undefined && values.dpop === undefined) throw new Error("--method goes with --dpop URL");
+  if (values.dpop !== undefined && !/^https?:\/\//.test(values.dpop)) throw new Error(`--dpop must be the request's absolute URL, got "${values.dpop}"`);
   const state = await loadOrCreateState(stateDirOf(values));
-  process.stdout.write(`${mintToken(state.signingKey, mintOptions(values))}\n`);
+  const opts = mintOptions(values);
+  const cnf: Record<string, string> = {};
+  const key = values.dpop === undefined ? undefined : newDpopKey();
+  if (key) cnf.jkt = key.jkt;
+  if (values.cert) {
+    const certificate = await localClientCertificate(state.dir);
+    cnf["x5t#S256"] = certificate.x5t;
+    process.stderr.write(`bound to the client certificate ${relative(process.cwd(), certificate.pemFile) || certificate.pemFile}\n`);
+  }
+  if (Object.keys(cnf).length > 0) opts.claims = { ...opts.claims, cnf };
+  const jwt = mintToken(state.signingKey, opts);
+  process.stdout.write(`${jwt}\n`);
+  if (key && values.dpop !== undefined) {
+    process.stdout.write(`${dpopProofFor(key, { method: (values.method ?? "GET").toUpperCase(), url: values.dpop, accessToken: jwt })}\n`);
+  }
   return 0;
 }
 
@@ -121,22 +150,29 @@ async function start(args: string[]): Promise<number> {
       "issuer-port": { type: "string" },
       ttl: { type: "string" },
       quiet: { type: "boolean" },
+      "bound-tokens": { type: "boolean" },
       "state-dir": { type: "string" },
     },
     strict: true,
   });
-  const ttl = values.ttl === undefined ? 300 : Number(values.ttl);
+  const bound = values["bound-tokens"] === true;
+  const ttl = values.ttl === undefined ? (bound ? 0 : 300) : Number(values.ttl);
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new Error(`--ttl must be 0..3600 seconds, got "${values.ttl}"`);
+  if (bound && ttl !== 0) throw new Error("--bound-tokens needs --ttl 0: a cached answer would skip the certificate and DPoP checks");
+  const gatewayPortOption = portOf(values["gateway-port"], DEFAULT_PORTS.gateway, "gateway-port");
+  if (bound && gatewayPortOption === 0) throw new Error("--bound-tokens needs a fixed --gateway-port (the DPoP base URL names it)");
+  // The local gateway speaks plain HTTP, and DPOP_PUBLIC_BASE_URL takes https:// only: proofs name https://localhost:PORT/…
+  const boundEnv: Record<string, string> = bound ? { BOUND_TOKENS: "accept", DPOP_PUBLIC_BASE_URL: `https://localhost:${gatewayPortOption}` } : {};
   const stack = await startLocalStack({
     host: values.host ?? "127.0.0.1",
     issuerPort: portOf(values["issuer-port"], DEFAULT_PORTS.issuer, "issuer-port"),
     invokePort: portOf(values["invoke-port"], DEFAULT_PORTS.invoke, "invoke-port"),
-    gatewayPort: portOf(values["gateway-port"], DEFAULT_PORTS.gateway, "gateway-port"),
+    gatewayPort: gatewayPortOption,
     cacheTtlSeconds: ttl,
     stateDir: stateDirOf(values),
     authorizerLogs: values.quiet ? "ignore" : "inherit",
     reportLines: !values.quiet,
-    authorizerEnv: values.quiet ? {} : { POWERTOOLS_DEV: "true", POWERTOOLS_METRICS_DISABLED: "false" },
+    authorizerEnv: { ...(values.quiet ? {} : { POWERTOOLS_DEV: "true", POWERTOOLS_METRICS_DISABLED: "false" }), ...boundEnv },
   });
   const gatewayPort = new URL(stack.gatewayUrl).port;
   const cwdRelative = (p: string) => relative(process.cwd(), p) || p;

@@ -134,6 +134,21 @@ function headerMaps(req: IncomingMessage): { headers: Record<string, string>; mu
   return { headers, multi };
 }
 
+/** LOCAL ONLY: the request header that stands in for a mutual-TLS client certificate (base64 of its PEM). */
+export const LOCAL_CLIENT_CERT_HEADER = "x-local-client-cert";
+
+/**
+ * LOCAL ONLY. API Gateway takes the client certificate from the TLS handshake (mutual TLS on a custom
+ * domain); this plain-HTTP gateway has none, so it takes the PEM, base64-encoded, from the
+ * x-local-client-cert header and passes it on where API Gateway would. Never trust such a header in a
+ * real deployment: anyone can send one.
+ */
+function localClientCert(req: IncomingMessage): { clientCert?: { clientCertPem: string } } {
+  const value = req.headers[LOCAL_CLIENT_CERT_HEADER];
+  if (typeof value !== "string" || value.trim() === "") return {};
+  return { clientCert: { clientCertPem: Buffer.from(value.trim(), "base64").toString("utf8") } };
+}
+
 /** The REST REQUEST authorizer event API Gateway would send for this request. */
 export function requestEvent(req: IncomingMessage, url: URL, requestId: string): Record<string, unknown> {
   const method = req.method ?? "GET";
@@ -164,7 +179,11 @@ export function requestEvent(req: IncomingMessage, url: URL, requestId: string):
       accountId: LOCAL_API.accountId,
       stage: LOCAL_API.stage,
       requestId,
-      identity: { sourceIp: req.socket.remoteAddress ?? "127.0.0.1", userAgent: req.headers["user-agent"] ?? "" },
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: req.headers["user-agent"] ?? "",
+        ...localClientCert(req),
+      },
       apiId: LOCAL_API.apiId,
     },
   };

@@ -9,12 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 import * as jwtErrors from "aws-jwt-verify/error";
+import * as binding from "../../src/binding";
 import * as claimChecks from "../../src/claim-checks";
+import * as dpop from "../../src/dpop";
 import * as errors from "../../src/errors";
 import * as jwks from "../../src/jwks";
 
 const ROOT = join(__dirname, "..", "..");
-const MODULES = { errors, "claim-checks": claimChecks, jwks } as const;
+const MODULES = { errors, "claim-checks": claimChecks, jwks, binding, dpop } as const;
 
 /** Every concrete AuthorizerError subclass exported by our modules, by module and export name. */
 const ours: [keyof typeof MODULES, string][] = Object.entries(MODULES).flatMap(([module, exports]) =>
@@ -47,7 +49,7 @@ describe("error class names in a minified bundle", () => {
 
   it("finds our error classes (so the table below is not empty)", () => {
     expect(ours.map(([, name]) => name)).toEqual(
-      expect.arrayContaining(["MissingTokenError", "ConfigError", "RequiredClaimError", "NonCanonicalEncodingError", "JwksTooLargeError"]),
+      expect.arrayContaining(["MissingTokenError", "ConfigError", "RequiredClaimError", "NonCanonicalEncodingError", "JwksTooLargeError", "DpopDowngradeError", "DpopProofReplayedError"]),
     );
   });
 

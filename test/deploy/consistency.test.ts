@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONFIG_VARIABLES, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, loadConfig } from "../../src/config";
+import { BOUND_TOKEN_MODES, CONFIG_VARIABLES, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, loadConfig } from "../../src/config";
 import { DECISIONS, type Decision } from "../../src/errors";
 import { readEvent } from "../../src/event";
 import { type Json, type JsonObject, loadTemplate, REPO_ROOT, type Resolved, resolveTemplate } from "./cfn";
@@ -423,9 +423,13 @@ describe("the API's authorizer agrees with the event reader and the cache settin
     expect((http.Authorizers[http.DefaultAuthorizer].Identity as JsonObject).Context).toEqual(["httpMethod", "path"]);
   });
 
-  it("caches answers for the TTL parameter: 300 s by default, 0 disables, at most 3600", () => {
-    expect(identity.ReauthorizeEvery).toEqual({ Ref: "AuthorizerCacheTtl" });
+  it("caches answers for the TTL parameter: 300 s by default, 0 disables, at most 3600; never while bound tokens are checked", () => {
+    expect(identity.ReauthorizeEvery).toEqual({ "Fn::If": ["ChecksBoundTokens", 0, { Ref: "AuthorizerCacheTtl" }] });
     expect(template.Parameters.AuthorizerCacheTtl).toMatchObject({ Type: "Number", Default: 300, MinValue: 0, MaxValue: 3600 });
+    // Every mode but refuse checks a binding that a cached answer would skip (src/binding.ts).
+    const checks = (mode: string) => resolveTemplate(template, { parameters: { BoundTokens: mode } }).conditions.ChecksBoundTokens;
+    expect(BOUND_TOKEN_MODES.map((m) => [m, checks(m)])).toEqual([["refuse", false], ["accept", true], ["require", true]]);
+    expect(template.Parameters.BoundTokens).toMatchObject({ AllowedValues: [...BOUND_TOKEN_MODES], Default: "refuse" });
   });
 
   it("has a sample route that echoes the authorizer context, and outputs to check a deploy", () => {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type JsonObject, loadTemplate, REPO_ROOT, resolveTemplate } from "./cfn";
 import { resourceSpec, specDatabase } from "./cfn-spec";
+import { DPOP_ALGORITHMS } from "../../src/dpop";
 
 const template = loadTemplate();
 
@@ -65,6 +66,16 @@ describe("the REST API's gateway responses", () => {
     // The parser refuses what a client would not parse.
     expect(bearerChallenge('Bearer realm=api, error="invalid_token"')).toBeUndefined();
     expect(bearerChallenge('Basic realm="api"')).toBeUndefined();
+  });
+
+  it("add a DPoP challenge with the proof algorithms the authorizer verifies when bound tokens are checked", () => {
+    const header = (mode: string) => literal(responsesOf({ AuthRealm: "pets api", BoundTokens: mode }).UNAUTHORIZED.ResponseParameters.Headers["WWW-Authenticate"]);
+    expect(header("refuse")).toBe('Bearer realm="pets api", error="invalid_token"');
+    for (const mode of ["accept", "require"]) {
+      const [bearer, dpop] = header(mode).split(", DPoP ");
+      expect(bearerChallenge(bearer)).toEqual({ realm: "pets api", error: "invalid_token" });
+      expect(bearerChallenge(`Bearer ${dpop}`)).toEqual({ realm: "pets api", algs: DPOP_ALGORITHMS.join(" ") });
+    }
   });
 
   it("cannot put a quote into the challenge through AuthRealm", () => {

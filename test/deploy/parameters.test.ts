@@ -87,6 +87,12 @@ const SAMPLES: Record<string, { parameters: Record<string, string>; expect: (con
     parameters: { AccessRules: '{"rules":[{"route":"GET /pets","scopes":["pets/read"]}]}' },
     expect: (c) => expect(c.accessRules).toBeDefined(),
   },
+  BoundTokens: { parameters: { BoundTokens: "accept" }, expect: (c) => expect(c.boundTokens).toBe("accept") },
+  DpopPublicBaseUrl: {
+    parameters: { DpopPublicBaseUrl: "https://api.example.com/v1,https://pets.example.com" },
+    expect: (c) => expect(c.dpopPublicBaseUrls).toEqual(["https://api.example.com/v1", "https://pets.example.com"]),
+  },
+  DpopProofWindowSeconds: { parameters: { DpopProofWindowSeconds: "30" }, expect: (c) => expect(c.dpopProofWindowSeconds).toBe(30) },
   AccessRulesFile: {
     parameters: { AccessRulesFile: "access-rules.json" },
     // The file itself is checked in consistency.test.ts against the Dockerfile; here only the variable.
@@ -195,6 +201,7 @@ describe("parameter constraints agree with loadConfig", () => {
     ["JwtClockSkewSeconds", "JWT_CLOCK_SKEW_SECONDS"],
     ["JwksMaxAgeSeconds", "JWKS_MAX_AGE_SECONDS"],
     ["JwksStaleGraceSeconds", "JWKS_STALE_GRACE_SECONDS"],
+    ["DpopProofWindowSeconds", "DPOP_PROOF_WINDOW_SECONDS"],
   ])("%s: the same range as %s", (name, variable) => {
     const { MinValue, MaxValue } = template.Parameters[name];
     expect({ MinValue, MaxValue }).toEqual({ MinValue: expect.any(Number), MaxValue: expect.any(Number) });
@@ -220,6 +227,19 @@ describe("parameter constraints agree with loadConfig", () => {
     const cognito = { USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc" };
     expect(samples.map((s) => pattern("JwtTyp").test(s))).toEqual(samples.map((s) => accepts({ ...cognito, JWT_TYP: s })));
     expect(samples.map((s) => pattern("JwtTyp").test(s))).toEqual([true, true, true, false, false, false]);
+  });
+
+  it("BoundTokens: the values BOUND_TOKENS takes", () => {
+    const cognito = { USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc" };
+    expect(template.Parameters.BoundTokens.AllowedValues!.map((v) => accepts({ ...cognito, BOUND_TOKENS: String(v) }))).toEqual([true, true, true]);
+    expect(accepts({ ...cognito, BOUND_TOKENS: "optional" })).toBe(false);
+  });
+
+  it("DpopPublicBaseUrl: the base URLs DPOP_PUBLIC_BASE_URL takes", () => {
+    const samples = ["https://api.example.com", "https://api.example.com/v1,https://b.example.com", "https://api.example.com/", "http://api.example.com", "https://api.example.com?x=1", "https://a.example.com, https://b.example.com"];
+    const cognito = { USER_POOL_ID: "eu-west-1_AbCdEf123", CLIENT_ID: "abc" };
+    expect(samples.map((s) => pattern("DpopPublicBaseUrl").test(s))).toEqual([true, true, false, false, false, false]);
+    expect(samples.slice(0, 5).map((s) => accepts({ ...cognito, DPOP_PUBLIC_BASE_URL: s }))).toEqual([true, true, false, false, false]);
   });
 
   it("TokenUse: the values TOKEN_USE takes, and empty for none", () => {

@@ -21,6 +21,7 @@ const hasCfnLint = spawnSync("cfn-lint", ["--version"], { env: childEnv }).statu
 
 interface Transformed {
   Resources: Record<string, { Type: string; Properties: JsonObject }>;
+  Conditions?: Record<string, unknown>;
 }
 
 const transformed = new Map<string, Transformed>();
@@ -56,11 +57,15 @@ function authorizerOf(resources: Transformed["Resources"], apiId: string): Schem
 const byType = (resources: Transformed["Resources"], type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
 describeWithTool(hasTranslator, "the SAM translator (python3 -c 'import samtranslator'; pip install aws-sam-translator)", "template.yml through the AWS SAM translator", () => {
-  it("gives the REST API a REQUEST authorizer keyed on the Authorization header, method and path, cached for the TTL parameter", () => {
+  it("gives the REST API a REQUEST authorizer keyed on the Authorization header, method and path, cached for the TTL parameter unless bound tokens are checked", () => {
     for (const ttl of ["0", "300", "3600"]) {
-      const rest = authorizerOf(transform({ AuthorizerCacheTtl: ttl }).Resources, "Api");
+      const transformed = transform({ AuthorizerCacheTtl: ttl });
+      const rest = authorizerOf(transformed.Resources, "Api");
       expect(rest).toMatchObject({ type: "request", identitySource: "method.request.header.Authorization, context.httpMethod, context.path" });
-      expect(String(rest.authorizerResultTtlInSeconds)).toBe(ttl);
+      // SAM passes the condition through into the OpenAPI body, where CloudFormation resolves it.
+      const [condition, whenChecking, otherwise] = (rest.authorizerResultTtlInSeconds as { "Fn::If": [string, number, unknown] })["Fn::If"];
+      expect([condition, whenChecking, String(otherwise)]).toEqual(["ChecksBoundTokens", 0, ttl]);
+      expect(transformed.Conditions).toHaveProperty("ChecksBoundTokens");
     }
   });
 

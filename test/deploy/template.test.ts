@@ -35,6 +35,8 @@ const EVERYTHING_ON: Record<string, string> = {
   CreateApiGatewayCloudWatchRole: "true",
   AlarmTopicKmsKeyId: "alias/alarm-topic",
   Api4xxRateThreshold: "10",
+  BoundTokens: "accept",
+  DpopPublicBaseUrl: "https://api.example.com/v1",
 };
 
 const SAM_SCHEMA_PATH = process.env.SAM_SCHEMA_PATH ?? resolve(REPO_ROOT, "..", "shared", "schemas", "sam.schema.json");

@@ -7,6 +7,9 @@ import { startIssuer } from "../../src/local/issuer";
 import { TOKEN_PLACEHOLDER } from "../../src/local/project";
 import { loadOrCreateState } from "../../src/local/state";
 import { LOCAL_CLIENT_ID, LOCAL_ISSUER } from "../../src/local/tokens";
+import { X509Certificate } from "node:crypto";
+import { verifyDpopProof } from "../../src/dpop";
+import { ReplayCache } from "../../src/replay-cache";
 import { decode, getJson, signatureValid, useStateDir } from "./support";
 
 const run = promisify(execFile);
@@ -55,5 +58,26 @@ describe("CLI", () => {
     }
     const printed = JSON.parse((await run(process.execPath, [RUNNER, "events", "--print", "token", "--state-dir", stateDirOf()], { cwd: ROOT })).stdout);
     expect(printed).toMatchObject({ type: "TOKEN", authorizationToken: expect.stringMatching(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/) });
+  });
+
+  it("`token -- --dpop URL --method M` prints a DPoP-bound token and a proof the authorizer accepts for that request", async () => {
+    const url = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod/pets?x=1";
+    const { stdout } = await run(process.execPath, [RUNNER, "token", "--dpop", url, "--method", "post", "--state-dir", stateDirOf()], { cwd: ROOT });
+    const [jwt, proof, ...rest] = stdout.trim().split("\n");
+    expect(rest).toEqual([]);
+    const jkt = String((decode(jwt).cnf as Record<string, unknown>).jkt);
+    const check = (method: string) => () =>
+      verifyDpopProof(proof, { method, urls: ["https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod/pets"], accessToken: jwt, jkt }, { windowSeconds: 60, now: Date.now, replayCache: new ReplayCache(10) });
+    expect(check("GET")).toThrow(/htm/);
+    expect(check("POST")).not.toThrow();
+    await expect(run(process.execPath, [RUNNER, "token", "--method", "GET", "--state-dir", stateDirOf()], { cwd: ROOT })).rejects.toMatchObject({ code: 1 });
+  });
+
+  it("`token -- --cert` binds the token to the state folder's client certificate (x5t#S256 of its DER)", async () => {
+    const { stdout, stderr } = await run(process.execPath, [RUNNER, "token", "--cert", "--state-dir", stateDirOf()], { cwd: ROOT });
+    expect(stderr).toContain("client-cert.pem");
+    const pem = readFileSync(join(stateDirOf(), "client-cert.pem"), "utf8");
+    const expected = Buffer.from(new X509Certificate(pem).fingerprint256.replace(/:/g, ""), "hex").toString("base64url");
+    expect(decode(stdout.trim()).cnf).toEqual({ "x5t#S256": expected });
   });
 });

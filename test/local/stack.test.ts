@@ -6,6 +6,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LOCAL_API, LOCAL_CLIENT_CERT_HEADER } from "../../src/local/gateway";
+import { dpopProofFor, localClientCertificate, newDpopKey } from "../../src/local/sender";
 import { startLocalStack, type LocalStack } from "../../src/local/stack";
 import { LOCAL_ISSUER } from "../../src/local/tokens";
 import { eventFor } from "../support/events";
@@ -182,5 +184,37 @@ describe("an authorizer that fails (our error, not the caller's)", () => {
       await broken.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("sender-constrained tokens through the gateway (BOUND_TOKENS=accept, no caching)", () => {
+  let bound: LocalStack;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "authz-local-bound-"));
+    bound = await startLocalStack({ stateDir: dir, cacheTtlSeconds: 0, authorizerEnv: { BOUND_TOKENS: "accept" } });
+  });
+  afterAll(async () => {
+    await bound?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes the DPoP header through: a fresh proof is a 200, the same proof again a 401", async () => {
+    const key = newDpopKey();
+    const jwt = await bound.mintToken({ claims: { cnf: { jkt: key.jkt } } });
+    // No DPOP_PUBLIC_BASE_URL: the authorizer rebuilds https://{Host}{requestContext.path}.
+    const htu = `https://${new URL(bound.gatewayUrl).host}/${LOCAL_API.stage}/pets`;
+    const headers = { authorization: `DPoP ${jwt}`, dpop: dpopProofFor(key, { method: "GET", url: htu, accessToken: jwt }) };
+    expect((await http(`${bound.gatewayUrl}/pets`, { headers })).status).toBe(200);
+    expect((await http(`${bound.gatewayUrl}/pets`, { headers })).status).toBe(401);
+    expect((await http(`${bound.gatewayUrl}/pets`, { headers: bearer(jwt) })).status).toBe(401);
+  });
+
+  it("takes the client certificate from the local-only x-local-client-cert header", async () => {
+    const certificate = await localClientCertificate(dir);
+    const jwt = await bound.mintToken({ claims: { cnf: { "x5t#S256": certificate.x5t } } });
+    const withCert = { ...bearer(jwt), [LOCAL_CLIENT_CERT_HEADER]: Buffer.from(certificate.pem).toString("base64") };
+    expect((await http(`${bound.gatewayUrl}/pets`, { headers: withCert })).status).toBe(200);
+    expect((await http(`${bound.gatewayUrl}/pets`, { headers: bearer(jwt) })).status).toBe(401);
   });
 });

@@ -15,10 +15,16 @@ export type ScenarioName =
   | "expired"
   | "garbage"
   | "unknownKid"
-  | "forbidden";
+  | "forbidden"
+  | "dpopRequest";
 
 /** The workloads of issue 12: TOKEN events unless the name says REQUEST. */
-export const SCENARIOS: readonly ScenarioName[] = ["crypto", "floor", "allowToken", "allowRequest", "expired", "garbage", "unknownKid", "forbidden"];
+export const SCENARIOS: readonly ScenarioName[] = ["crypto", "floor", "allowToken", "allowRequest", "expired", "garbage", "unknownKid", "forbidden", "dpopRequest"];
+
+/** Extra environment of a contender's handler (DPoP needs sender-constrained tokens accepted). */
+export const CONTENDER_ENV: Partial<Record<ScenarioName, Record<string, string>>> = {
+  dpopRequest: { BOUND_TOKENS: "accept" },
+};
 
 /** What API Gateway must make of every answer of each contender. */
 export const EXPECTED: Record<ScenarioName, string> = {
@@ -30,6 +36,7 @@ export const EXPECTED: Record<ScenarioName, string> = {
   garbage: "Unauthorized",
   unknownKid: "Unauthorized",
   forbidden: "Deny",
+  dpopRequest: "Allow",
 };
 
 export type ToWorker =

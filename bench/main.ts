@@ -15,7 +15,7 @@ import { type JwksServer, startJwksServer } from "../test/support/jwks-server";
 import { cognitoAccessClaims, generateKey, signJwt, type TestKey } from "../test/support/keys";
 import { type GatewayResult, gatewayCacheEfficiency } from "./gateway-cache";
 import { authorizerEnv, BUILD_DIR, eventFor, eventTemplate, REPO_ROOT, RESULTS_DIR, type Stat, stat } from "./lib";
-import { EXPECTED, type FromWorker, type ScenarioName, SCENARIOS, type SerializedKey, type ToWorker } from "./contenders";
+import { CONTENDER_ENV, EXPECTED, type FromWorker, type ScenarioName, SCENARIOS, type SerializedKey, type ToWorker } from "./contenders";
 
 const QUICK = process.env.BENCH_QUICK === "1";
 const SETTINGS = {
@@ -29,7 +29,7 @@ const SETTINGS = {
 };
 /** Issue 12's targets. */
 const TARGETS = {
-  vsFloor: { allowToken: 0.8, allowRequest: 0.8, expired: 0.75, garbage: 1.4 },
+  vsFloor: { allowToken: 0.8, allowRequest: 0.8, expired: 0.75, garbage: 1.4, dpopRequest: 0.4 },
   bundleKB: 180,
   coldDeltaVsReference: 0.7,
   coldDeltaVsReferenceTraced: 0.85,
@@ -45,6 +45,7 @@ const LABELS: Record<ScenarioName, string> = {
   garbage: "Garbage: three segments of random base64url characters, a real token's lengths, TOKEN event → 401",
   unknownKid: "Unknown kid (key set cached, penalty box), TOKEN event → 401",
   forbidden: "Valid token, forbidden route (POST /pets), TOKEN event → Deny",
+  dpopRequest: "DPoP-bound token + a fresh ES256 proof, REQUEST event (BOUND_TOKENS=accept) → Allow (two signature checks)",
 };
 /** Slices per contender and round. */
 const SLICES = 8;
@@ -156,7 +157,7 @@ interface ContenderSummary {
 function startContender(name: ScenarioName, env: Record<string, string>) {
   const profile = process.env.BENCH_CPU_PROF === "1" ? ["--cpu-prof", `--cpu-prof-dir=${join(RESULTS_DIR, "profiles")}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
   const [cmd, argv] = pinned([process.execPath, ...profile, join(BUILD_DIR, "throughput-worker.cjs"), name]);
-  const workerEnv: Record<string, string> = { ...env };
+  const workerEnv: Record<string, string> = { ...env, ...CONTENDER_ENV[name] };
   if (process.env.BENCH_BUNDLE) workerEnv.BENCH_BUNDLE = process.env.BENCH_BUNDLE;
   const child = spawn(cmd, argv, { env: workerEnv, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   const markers = { decisionLines: '"message":"decision"', emf: '"Namespace":"JwtAuthorizer"', floorLines: '"message":"floor"', floorEmf: '"Namespace":"BenchFloor"' };

@@ -14,6 +14,7 @@ import { cognitoAccessClaims, nowSeconds, signJwt, type TestKey } from "../test/
 import { type FromWorker, SCENARIOS, type ScenarioName, type SerializedKey, type ToWorker } from "./contenders";
 import { createFloor } from "./floor";
 import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, REPO_ROOT, verdictOf } from "./lib";
+import { dpopProof, generateDpopKey, withSender } from "../test/support/dpop";
 
 type Op = (i: number) => Promise<unknown>;
 const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -54,6 +55,10 @@ function init(keys: { known: SerializedKey; unknown: SerializedKey }): void {
   }
 }
 
+/** The URL the sample REQUEST event was sent to, as a DPoP client names it in `htu`. */
+const REQUEST_URL = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod/pets";
+const dpopKey = generateDpopKey("ES256");
+
 /** This round's inputs, generated before the clock starts: a fresh token per call. */
 function prepare(n: number, count: boolean): void {
   counting = count;
@@ -84,6 +89,12 @@ function prepare(n: number, count: boolean): void {
         return token(mint(unknown));
       case "forbidden":
         return eventFor(tokenEvent, "token", mint(known), "POST /pets");
+      case "dpopRequest": {
+        // A DPoP-bound token (cnf.jkt) with a fresh proof for this very request: two signature checks.
+        const jwt = mint(known, { cnf: { jkt: dpopKey.jkt } });
+        const proof = dpopProof(dpopKey, { htm: "GET", htu: REQUEST_URL, accessToken: jwt });
+        return withRequestId(withSender(eventFor(request, "request", jwt), { authorization: `DPoP ${jwt}`, dpop: proof }));
+      }
     }
   });
   const contexts = items.map(() => lambdaContext(`bench-${process.pid}-${++sequence}`));

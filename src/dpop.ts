@@ -4,7 +4,7 @@
  * `jwk`), hashes and the RFC 7638 thumbprint by node:crypto. Pure but for the clock and the replay
  * cache it is given.
  */
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { JwtInvalidSignatureError } from "aws-jwt-verify/error";
 import { decomposeUnverifiedJwt, type DecomposedJwt } from "aws-jwt-verify/jwt";
 import type { Jwk } from "aws-jwt-verify/jwk";
@@ -151,10 +151,29 @@ function checkHeader(decomposed: DecomposedJwt): Record<string, unknown> {
   return jwk;
 }
 
+/**
+ * Proof keys already turned into key objects, by RFC 7638 thumbprint. A client signs every proof with
+ * the same key, and importing a JWK costs more than half of an ES256 verification; the thumbprint is a
+ * SHA-256 over exactly the members the key is built from, so one thumbprint is one key. Bounded: it
+ * starts over when full.
+ */
+const proofKeys = new Map<string, KeyObject>();
+const MAX_PROOF_KEYS = 10_000;
+
+function proofKeyObject(thumbprint: string, jwk: Record<string, unknown>): KeyObject {
+  let key = proofKeys.get(thumbprint);
+  if (!key) {
+    key = createPublicKey({ key: jwk as never, format: "jwk" });
+    if (proofKeys.size >= MAX_PROOF_KEYS) proofKeys.clear();
+    proofKeys.set(thumbprint, key);
+  }
+  return key;
+}
+
 /** The signature, by aws-jwt-verify with the proof's own key; any failure of its is a failed proof. */
-function checkSignature(proof: string, jwk: Record<string, unknown>): void {
+function checkSignature(proof: string, jwk: Record<string, unknown>, thumbprint: string): void {
   try {
-    verifyJwtSync(proof, jwk as Jwk, { issuer: null, audience: null });
+    verifyJwtSync(proof, jwk as Jwk, { issuer: null, audience: null }, () => proofKeyObject(thumbprint, jwk));
   } catch (err) {
     if (err instanceof JwtInvalidSignatureError) throw new DpopProofSignatureError("The proof's signature is not valid for its jwk");
     throw new DpopProofKeyError(`The proof could not be verified with its jwk (${(err as Error)?.constructor?.name ?? "error"})`);
@@ -185,7 +204,7 @@ export function verifyDpopProof(proof: string, target: ProofTarget, options: Dpo
   }
   const jwk = checkHeader(decomposed);
   const thumbprint = jwkThumbprint(jwk);
-  checkSignature(compact, jwk);
+  checkSignature(compact, jwk, thumbprint);
 
   const payload = decomposed.payload as Record<string, unknown>;
   const jti = stringClaim(payload, "jti");

@@ -6,6 +6,7 @@ import { type Env, loadConfig } from "./config";
 import { reasonOf, withoutStackTrace } from "./errors";
 import type { Observability } from "./observability";
 import type { AuthorizerResponse } from "./response";
+import type { RefreshFailure } from "./jwks";
 import { createVerifier, type VerifierDeps } from "./verifier";
 
 /** The exact message API Gateway turns into a 401. */
@@ -25,28 +26,30 @@ export interface HandlerDeps extends Observability {
 
 export type AuthorizerHandler = (event: unknown, context?: Context) => Promise<AuthorizerResponse>;
 
+/** Logs (WARN) and counts (JwksRefreshFailed) a failed key-set refresh whose cached keys were kept. */
+export function refreshFailureReporter({ logger, metrics }: Observability): (failure: RefreshFailure) => void {
+  return (failure) => {
+    logger.warn("JWKS refresh failed; keeping the cached keys", {
+      reason: reasonOf(failure.error),
+      error: (failure.error as Error)?.message,
+      jwksUri: failure.uri,
+      staleForSeconds: Math.round(failure.staleForMs / 1000),
+      graceLeftSeconds: Math.round(failure.graceLeftMs / 1000),
+    });
+    metrics.addMetric(JWKS_REFRESH_FAILED, MetricUnit.Count, 1);
+  };
+}
+
 /**
  * Builds the container's dependencies once: validated config, verifiers, the key-set prefetch.
  * A configuration error does not crash the container; it is logged here once and every request
  * then fails as our error (500, counted as Error), so the Error alarm fires.
  */
 export function initialize(env: Env, observability: Observability, verifierDeps: VerifierDeps = {}): HandlerDeps {
-  const { logger, metrics } = observability;
+  const { logger } = observability;
   try {
     const config = loadConfig(env);
-    const verifier = createVerifier(config, {
-      onJwksRefreshFailure: (failure) => {
-        logger.warn("JWKS refresh failed; keeping the cached keys", {
-          reason: reasonOf(failure.error),
-          error: (failure.error as Error)?.message,
-          jwksUri: failure.uri,
-          staleForSeconds: Math.round(failure.staleForMs / 1000),
-          graceLeftSeconds: Math.round(failure.graceLeftMs / 1000),
-        });
-        metrics.addMetric(JWKS_REFRESH_FAILED, MetricUnit.Count, 1);
-      },
-      ...verifierDeps,
-    });
+    const verifier = createVerifier(config, { onJwksRefreshFailure: refreshFailureReporter(observability), ...verifierDeps });
     const ready = verifier.hydrate().then((failures) => {
       for (const failure of failures) {
         logger.warn("JWKS prefetch failed; keys will be fetched on demand", {

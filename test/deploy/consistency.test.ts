@@ -189,6 +189,7 @@ describe("the alarms", () => {
       "AuthorizerLatencyAlarm",
       "DurationP99Alarm",
       "HttpApiServerErrorAlarm",
+      "JwksRefreshFailedAlarm",
       "ThrottleAlarm",
       "UnauthorizedRateAlarm",
     ]);

@@ -6,7 +6,7 @@ import type { Context } from "aws-lambda";
 import type { Authorizer } from "../../src/authorizer";
 import { DECISIONS, type Decision } from "../../src/errors";
 import { readEvent } from "../../src/event";
-import { createHandler } from "../../src/handler";
+import { createHandler, refreshFailureReporter } from "../../src/handler";
 import { createObservability } from "../../src/observability";
 import { simpleResponse } from "../../src/response";
 import { captureOutput } from "../support/capture";
@@ -30,7 +30,8 @@ export function functionEnv(resolved: Resolved): Record<string, string> {
 /**
  * Runs the real handler once per decision with the function's environment from the template and
  * a Lambda context naming the function as CloudFormation would, and returns every JSON line it
- * prints. Only the decision is stubbed (no token verification is needed to count one).
+ * prints. Only the decision is stubbed (no token verification is needed to count one); during the
+ * Allow, a failed key-set refresh is reported through the handler's own reporter.
  */
 export async function recordsOfEveryDecision(resolved: Resolved): Promise<JsonObject[]> {
   // Lambda sets this for on-demand environments; Powertools counts a cold start only then.
@@ -38,18 +39,23 @@ export async function recordsOfEveryDecision(resolved: Resolved): Promise<JsonOb
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
   const observability = createObservability(functionEnv(resolved));
   const context = { functionName: resolved.refs.AuthorizerFunction } as Context;
+  const reportRefreshFailure = refreshFailureReporter(observability);
   const output = captureOutput();
   try {
     for (const decision of DECISIONS) {
       // A full outcome, so that the decision line carries every field it can have.
       const decided = (d: Decision): Authorizer => ({
-        authorize: async () => ({
+        authorize: async () => {
+          // A key-set refresh that failed during this request, reported as the verifier reports it.
+          if (d === "Allow") reportRefreshFailure({ uri: "https://issuer.example.com/.well-known/jwks.json", error: new Error("sample refresh failure"), staleForMs: 1000, graceLeftMs: 1000 });
+          return {
           decision: d,
           ...(d === "Allow" ? {} : { reason: "SampleError" }),
           ...(d === "Error" ? { error: new Error("sample failure") } : {}),
           request: readEvent(SAMPLE_EVENT),
           ...(d === "Allow" || d === "Deny" ? { principal: SAMPLE_PRINCIPAL, response: simpleResponse(d === "Allow", {}) } : {}),
-        }),
+          };
+        },
       });
       const handler = createHandler({ ...observability, authorizer: decided(decision), ready: Promise.resolve() });
       await handler({}, context).catch(() => undefined); // Expired/Invalid/Error throw, as they must

@@ -165,7 +165,7 @@ describe("plain CloudFormation resources against the AWS resource specification 
     const count = (types: string[]) => Object.entries(types.reduce<Record<string, number>>((n, x) => ({ ...n, [x]: (n[x] ?? 0) + 1 }), {})).sort();
     expect(count(plain.map(([, r]) => r.Type))).toEqual([
       ["AWS::ApiGateway::Account", 1],
-      ["AWS::CloudWatch::Alarm", 9],
+      ["AWS::CloudWatch::Alarm", 10],
       ["AWS::CloudWatch::Dashboard", 1],
       ["AWS::IAM::Role", 1],
       ["AWS::Logs::LogGroup", 4],

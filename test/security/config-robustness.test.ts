@@ -13,13 +13,11 @@ import { type Env, loadConfig } from "../../src/config";
 import { ConfigError } from "../../src/errors";
 import { createHandler, INTERNAL_ERROR, initialize } from "../../src/handler";
 import { createObservability } from "../../src/observability";
-import { captureOutput, type CapturedOutput, emfMetricNames, parseLines } from "../support/capture";
-import { EXAMPLE_RULES, fakeContext, type Harness, SecretRegistry, startHarness } from "./support/harness";
+import { emfMetricNames, parseLines } from "../support/capture";
+import { EXAMPLE_RULES, fakeContext, SecretRegistry, useHarness } from "./support/harness";
 import { eventFor } from "../support/events";
 import { cognitoAccessClaims, TEST_CLIENT_ID, TEST_POOL_ID } from "../support/keys";
 
-let h: Harness;
-let output: CapturedOutput;
 const secrets = new SecretRegistry();
 const dir = mkdtempSync(join(tmpdir(), "authz-config-"));
 const file = (name: string, text: string) => {
@@ -28,21 +26,14 @@ const file = (name: string, text: string) => {
   return path;
 };
 
-beforeAll(async () => {
-  output = captureOutput();
-  h = await startHarness({ output, secrets });
-});
-afterAll(async () => {
-  await h.close();
-  output.stop();
-});
+const suite = useHarness(secrets);
 
 const BASE = (): Record<string, string | undefined> => ({
   USER_POOL_ID: TEST_POOL_ID,
   CLIENT_ID: TEST_CLIENT_ID,
-  JWKS_URI: h.jwks.jwksUri,
+  JWKS_URI: suite.h.jwks.jwksUri,
 });
-const ISSUER_BASE = (): Record<string, string | undefined> => ({ ISSUER: h.jwks.url, AUDIENCE: "api://pets" });
+const ISSUER_BASE = (): Record<string, string | undefined> => ({ ISSUER: suite.h.jwks.url, AUDIENCE: "api://pets" });
 
 type Case = [label: string, env: () => Env, variable: string];
 const rules = (doc: unknown) => JSON.stringify(doc);
@@ -116,32 +107,32 @@ describe("layer 1: loadConfig names the variable", () => {
 describe("layer 2: initialize logs it at init; every request is then our error (500, Error metric)", () => {
   test("control: the base environment Allows a valid token through the same path", async () => {
     const env = { ...BASE(), ACCESS_RULES_FILE: EXAMPLE_RULES };
-    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: h.jwks.tls.caCert } });
+    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: suite.h.jwks.tls.caCert } });
     await deps.ready;
     const handler = createHandler(deps);
-    await expect(handler(eventFor("token", h.sign(cognitoAccessClaims(), h.trusted)), fakeContext())).resolves.toHaveProperty("principalId");
+    await expect(handler(eventFor("token", suite.h.sign(cognitoAccessClaims(), suite.h.trusted)), fakeContext())).resolves.toHaveProperty("principalId");
   });
 
   test.each(CASES)("%s", async (_label, envFor, variable) => {
     const env = envFor();
-    const mark = output.lines.length;
-    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: h.jwks.tls.caCert } });
+    const mark = suite.output.lines.length;
+    const deps = initialize(env, createObservability(env), { fetchOptions: { ca: suite.h.jwks.tls.caCert } });
     // Logged at init, before any request arrived.
-    const atInit = parseLines(output.since(mark));
+    const atInit = parseLines(suite.output.since(mark));
     const configErrors = atInit.filter((r) => r.level === "ERROR" && String(r.error).includes(variable));
     expect(configErrors).toHaveLength(1);
     expect(configErrors[0].reason).toBe("ConfigError");
 
     const handler = createHandler(deps);
     for (let i = 0; i < 2; i += 1) {
-      const requestMark = output.lines.length;
-      const event = eventFor("token", h.sign(cognitoAccessClaims(), h.trusted));
+      const requestMark = suite.output.lines.length;
+      const event = eventFor("token", suite.h.sign(cognitoAccessClaims(), suite.h.trusted));
       const outcome = await handler(event, fakeContext()).then(
         () => "resolved",
         (err: Error) => err.message,
       );
       expect(outcome).toBe(INTERNAL_ERROR); // the client learns nothing about the configuration
-      const records = parseLines(output.since(requestMark));
+      const records = parseLines(suite.output.since(requestMark));
       expect(emfMetricNames(records).filter((n) => n !== "ColdStart")).toEqual(["Error"]);
       const decision = records.find((r) => r.message === "decision");
       expect(decision).toMatchObject({ decision: "Error", reason: "ConfigError" });
@@ -150,5 +141,5 @@ describe("layer 2: initialize logs it at init; every request is then our error (
 });
 
 test("no secret in any captured line", () => {
-  expect(secrets.foundIn(output.lines.join("\n"))).toEqual([]);
+  expect(secrets.foundIn(suite.output.lines.join("\n"))).toEqual([]);
 });

@@ -5,25 +5,15 @@
  * carries a signature by the trusted key over claims that satisfy the contract.
  */
 import fc from "fast-check";
-import { captureOutput, type CapturedOutput } from "../support/capture";
-import { type Harness, type Invocation, METRICS_FOR, SecretRegistry, startHarness } from "./support/harness";
+import { type Invocation, METRICS_FOR, SecretRegistry, useHarness } from "./support/harness";
 import { eventFor, type EventName } from "../support/events";
 import { b64url, cognitoAccessClaims, nowSeconds, signHs256, signRaw, TEST_CLIENT_ID, TEST_ISSUER, unsignedPart } from "../support/keys";
 
 const RUNS = Number(process.env.SECURITY_FC_RUNS ?? 300);
-let h: Harness;
-let output: CapturedOutput;
 const secrets = new SecretRegistry();
 let invocations = 0;
 
-beforeAll(async () => {
-  output = captureOutput();
-  h = await startHarness({ output, secrets });
-});
-afterAll(async () => {
-  await h.close();
-  output.stop();
-});
+const suite = useHarness(secrets);
 
 /** The invariant every single invocation must satisfy, whatever the input. */
 function wellFormed(r: Invocation): void {
@@ -52,7 +42,7 @@ describe("never Allow without a trusted signature", () => {
       fc.asyncProperty(kinds, fc.string({ maxLength: 300 }), async (kind, value) => {
         const event = eventFor(kind, "PLACEHOLDER");
         const raw = JSON.parse(JSON.stringify(event).split("Bearer PLACEHOLDER").join(JSON.stringify(value).slice(1, -1)));
-        const r = await h.invoke(raw);
+        const r = await suite.h.invoke(raw);
         wellFormed(r);
         expect(r.verdict).not.toBe("Allow");
         expect(r.verdict).not.toBe("Deny");
@@ -64,7 +54,7 @@ describe("never Allow without a trusted signature", () => {
   test("arbitrary base64url segments (1–5 of them) after Bearer", async () => {
     await fc.assert(
       fc.asyncProperty(kinds, fc.array(b64seg, { minLength: 1, maxLength: 5 }), async (kind, segments) => {
-        const r = await h.invoke(eventFor(kind, segments.join(".")));
+        const r = await suite.h.invoke(eventFor(kind, segments.join(".")));
         wellFormed(r);
         expect(r.verdict).toBe("Unauthorized");
       }),
@@ -77,13 +67,13 @@ describe("never Allow without a trusted signature", () => {
     const alg = fc.constantFrom("RS256", "none", "None", "HS256", "ES256", "PS256", undefined);
     await fc.assert(
       fc.asyncProperty(kinds, jsonObject, jsonObject, alg, fc.boolean(), signing, async (kind, headerExtra, claimExtra, algorithm, trustedKid, how) => {
-        const header = { ...headerExtra, alg: algorithm, ...(trustedKid ? { kid: h.trusted.kid } : {}) };
+        const header = { ...headerExtra, alg: algorithm, ...(trustedKid ? { kid: suite.h.trusted.kid } : {}) };
         const payload = { ...cognitoAccessClaims(), ...claimExtra };
         let token: string;
-        if (how === "attacker") token = signRaw(JSON.stringify(header), JSON.stringify(payload), h.attacker);
-        else if (how === "hs256-public-key") token = signHs256(header, payload, JSON.stringify(h.trusted.jwk));
+        if (how === "attacker") token = signRaw(JSON.stringify(header), JSON.stringify(payload), suite.h.attacker);
+        else if (how === "hs256-public-key") token = signHs256(header, payload, JSON.stringify(suite.h.trusted.jwk));
         else token = `${unsignedPart(JSON.stringify(header), JSON.stringify(payload))}.${how === "none-empty" ? "" : b64url("sig")}`;
-        const r = await h.invoke(eventFor(kind, secrets.token(token)));
+        const r = await suite.h.invoke(eventFor(kind, secrets.token(token)));
         wellFormed(r);
         expect(r.verdict).toBe("Unauthorized");
       }),
@@ -95,13 +85,13 @@ describe("never Allow without a trusted signature", () => {
     const alphabet = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".split(""));
     await fc.assert(
       fc.asyncProperty(kinds, fc.nat(), alphabet, async (kind, position, replacement) => {
-        const token = h.sign(cognitoAccessClaims(), h.trusted);
+        const token = suite.h.sign(cognitoAccessClaims(), suite.h.trusted);
         const lastSigChar = token.length - 1;
         const candidates = Array.from({ length: token.length }, (_, i) => i).filter((i) => token[i] !== "." && i !== lastSigChar);
         const at = candidates[position % candidates.length];
         fc.pre(token[at] !== replacement);
         const mutated = token.slice(0, at) + replacement + token.slice(at + 1);
-        const r = await h.invoke(eventFor(kind, mutated));
+        const r = await suite.h.invoke(eventFor(kind, mutated));
         wellFormed(r);
         expect(r.verdict).toBe("Unauthorized");
       }),
@@ -126,7 +116,7 @@ describe("tokens signed by the trusted key with arbitrary claim values", () => {
           if (v === undefined) delete claims[k];
           else claims[k] = v;
         }
-        const r = await h.invoke(eventFor(kind, h.sign(claims, h.trusted)));
+        const r = await suite.h.invoke(eventFor(kind, suite.h.sign(claims, suite.h.trusted)));
         wellFormed(r);
         if (r.verdict === "Allow" || r.verdict === "Deny") {
           // The contract, written independently of src/: what a verified Cognito access token must hold.
@@ -158,7 +148,7 @@ describe("arbitrary events", () => {
   test("any JSON value as the event: never Allow, never anything but the four answers", async () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (event) => {
-        const r = await h.invoke(event);
+        const r = await suite.h.invoke(event);
         wellFormed(r);
         expect(r.verdict).not.toBe("Allow");
       }),
@@ -173,12 +163,12 @@ describe("arbitrary events", () => {
         kinds,
         fc.dictionary(fc.constantFrom(...FIELDS), fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }), { maxKeys: 3 }),
         async (kind, changes) => {
-          const event: Record<string, unknown> = eventFor(kind, h.sign(cognitoAccessClaims(), h.trusted));
+          const event: Record<string, unknown> = eventFor(kind, suite.h.sign(cognitoAccessClaims(), suite.h.trusted));
           for (const [k, v] of Object.entries(changes)) {
             if (v === undefined) delete event[k];
             else event[k] = v;
           }
-          const r = await h.invoke(event);
+          const r = await suite.h.invoke(event);
           wellFormed(r);
         },
       ),
@@ -189,5 +179,5 @@ describe("arbitrary events", () => {
 
 test("the properties ran, and no secret reached any captured line", () => {
   expect(invocations).toBeGreaterThan(RUNS * 6);
-  expect(secrets.foundIn(output.lines.join("\n"))).toEqual([]);
+  expect(secrets.foundIn(suite.output.lines.join("\n"))).toEqual([]);
 });

@@ -209,3 +209,17 @@ export const METRICS_FOR: Record<Verdict, readonly string[]> = {
   Unauthorized: ["Expired", "Invalid"],
   Error: ["Error"],
 };
+
+/** A file's harness under its own output capture: started before the tests, closed after. Call at top level. */
+export function useHarness(secrets: SecretRegistry): { readonly h: Harness; readonly output: CapturedOutput } {
+  const suite = {} as { h: Harness; output: CapturedOutput };
+  beforeAll(async () => {
+    suite.output = captureOutput();
+    suite.h = await startHarness({ output: suite.output, secrets });
+  });
+  afterAll(async () => {
+    await suite.h.close();
+    suite.output.stop();
+  });
+  return suite;
+}

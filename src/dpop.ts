@@ -5,8 +5,7 @@
  * cache it is given.
  */
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
-import { JwtInvalidSignatureError } from "aws-jwt-verify/error";
-import { decomposeUnverifiedJwt, type DecomposedJwt } from "aws-jwt-verify/jwt";
+import { JwtInvalidSignatureError, JwtParseError } from "aws-jwt-verify/error";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
 import { isCanonicalBase64Url, normalizeTyp } from "./claim-checks";
@@ -135,9 +134,20 @@ export interface DpopOptions {
   readonly replayCache: ReplayCache;
 }
 
+/** The proof's JOSE header: a JSON object, or the proof is malformed. */
+function parseHeader(segment: string): Record<string, unknown> {
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+  } catch {
+    header = undefined;
+  }
+  if (!isObject(header)) throw new DpopProofMalformedError("The proof is not a JWT");
+  return header;
+}
+
 /** The header checks, before any crypto: typ, alg, a public jwk, no crit. Returns the jwk. */
-function checkHeader(decomposed: DecomposedJwt): Record<string, unknown> {
-  const { header } = decomposed;
+function checkHeader(header: Record<string, unknown>): Record<string, unknown> {
   const typ = typeof header.typ === "string" ? normalizeTyp(header.typ) : undefined;
   if (typ !== "dpop+jwt") throw new DpopProofTypeError(`Expected typ dpop+jwt, found ${typ ?? "none"}`);
   if (!(DPOP_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
@@ -171,11 +181,12 @@ function proofKeyObject(thumbprint: string, jwk: Record<string, unknown>): KeyOb
 }
 
 /** The signature, by aws-jwt-verify with the proof's own key; any failure of its is a failed proof. */
-function checkSignature(proof: string, jwk: Record<string, unknown>, thumbprint: string): void {
+function checkSignature(proof: string, jwk: Record<string, unknown>, thumbprint: string): Record<string, unknown> {
   try {
-    verifyJwtSync(proof, jwk as Jwk, { issuer: null, audience: null }, () => proofKeyObject(thumbprint, jwk));
+    return verifyJwtSync(proof, jwk as Jwk, { issuer: null, audience: null }, () => proofKeyObject(thumbprint, jwk)) as Record<string, unknown>;
   } catch (err) {
     if (err instanceof JwtInvalidSignatureError) throw new DpopProofSignatureError("The proof's signature is not valid for its jwk");
+    if (err instanceof JwtParseError) throw new DpopProofMalformedError("The proof is not a JWT");
     throw new DpopProofKeyError(`The proof could not be verified with its jwk (${(err as Error)?.constructor?.name ?? "error"})`);
   }
 }
@@ -196,17 +207,12 @@ export function verifyDpopProof(proof: string, target: ProofTarget, options: Dpo
   const segments = proof.trim().split(".");
   if (segments.length !== 3 || !segments.every(isCanonicalBase64Url)) throw new DpopProofMalformedError("The proof is not one compact JWS in canonical base64url");
   const compact = segments.join(".");
-  let decomposed: DecomposedJwt;
-  try {
-    decomposed = decomposeUnverifiedJwt(compact);
-  } catch {
-    throw new DpopProofMalformedError("The proof is not a JWT");
-  }
-  const jwk = checkHeader(decomposed);
+  // The header alone first (its jwk picks the key); aws-jwt-verify then parses the whole proof once,
+  // verifies it with that key and returns the payload.
+  const jwk = checkHeader(parseHeader(segments[0]));
   const thumbprint = jwkThumbprint(jwk);
-  checkSignature(compact, jwk, thumbprint);
+  const payload = checkSignature(compact, jwk, thumbprint);
 
-  const payload = decomposed.payload as Record<string, unknown>;
   const jti = stringClaim(payload, "jti");
   if (jti.length > MAX_JTI_LENGTH) throw new DpopProofMalformedError(`Expected a jti of at most ${MAX_JTI_LENGTH} characters`);
   const htm = stringClaim(payload, "htm");

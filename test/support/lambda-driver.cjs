@@ -5,12 +5,11 @@
 "use strict";
 const { handler } = require(process.argv[2]);
 
-let invocation = 0;
 let sampled = 0;
 setInterval(() => {
   sampled = Math.max(sampled, process.memoryUsage.rss());
 }, 2).unref();
-process.on("message", async ({ id, event, traceId, probe }) => {
+process.on("message", async ({ id, event, traceId, context: contextFields, probe }) => {
   if (probe === "tracer") {
     // Whether the Powertools Tracer (aws-xray-sdk-core) was loaded: it sets AWS_XRAY_CONTEXT_MISSING.
     process.send({ id, result: { tracerLoaded: process.env.AWS_XRAY_CONTEXT_MISSING !== undefined } });
@@ -25,18 +24,9 @@ process.on("message", async ({ id, event, traceId, probe }) => {
     sampled = rss;
     return;
   }
-  invocation += 1;
   if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
-  const context = {
-    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME || "jwt-authorizer",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer",
-    memoryLimitInMB: "256",
-    awsRequestId: `security-request-${invocation}`,
-    logGroupName: "/aws/lambda/jwt-authorizer",
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => 5000,
-  };
+  // The context's fields come from the parent (test/support/capture.ts lambdaContext); its functions cannot cross IPC.
+  const context = { ...contextFields, getRemainingTimeInMillis: () => 5000, done() {}, fail() {}, succeed() {} };
   try {
     const result = await handler(event, context);
     process.send({ id, result });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { lambdaContext } from "./capture";
 
 export const DIST = join(__dirname, "..", "..", "dist", "index.js");
 
@@ -47,6 +48,7 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
   child.stderr?.on("data", (d: Buffer) => chunks.push(d.toString("utf8")));
   const pending = new Map<number, (r: LambdaResult) => void>();
   let nextId = 0;
+  let invocation = 0;
   await new Promise<void>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`lambda process exited with ${code}: ${chunks.join("")}`)));
     child.on("message", (msg: { ready?: boolean; id?: number } & LambdaResult) => {
@@ -64,7 +66,17 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
     });
   };
   return {
-    invoke: (event) => ask({ event, traceId: traceHeader() }),
+    invoke: (event) => {
+      invocation += 1;
+      const context = lambdaContext({
+        functionName: env.AWS_LAMBDA_FUNCTION_NAME || "jwt-authorizer",
+        invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:jwt-authorizer",
+        awsRequestId: `security-request-${invocation}`,
+        logGroupName: "/aws/lambda/jwt-authorizer",
+        logStreamName: "local",
+      });
+      return ask({ event, traceId: traceHeader(), context });
+    },
     memory: async () => (await ask({ probe: "memory" })).result as MemoryProbe,
     tracerLoaded: async () => ((await ask({ probe: "tracer" })).result as { tracerLoaded: boolean }).tracerLoaded,
     output: () => chunks.join("").split("\n").filter((l) => l.trim() !== ""),

@@ -5,9 +5,8 @@
  * on fd 3, its own view: ms to load the bundle and ms to answer the first event.
  */
 import { readFileSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
-import { resolve } from "node:path";
-import { blockingStdio, type Handler, lambdaContext, verdictOf } from "./lib";
+import { loadBundle } from "../test/support/bundle";
+import { blockingStdio, lambdaContext, verdictOf } from "./lib";
 
 const [bundle, eventFile] = process.argv.slice(2);
 blockingStdio();
@@ -15,7 +14,7 @@ const event: unknown = JSON.parse(readFileSync(eventFile, "utf8"));
 // process.hrtime, not `performance`: that global loads perf_hooks, which would be harness cost.
 const ms = () => Number(process.hrtime.bigint()) / 1e6;
 const t0 = ms();
-const { handler } = createRequire(__filename)(resolve(bundle)) as { handler: Handler };
+const { handler } = loadBundle(bundle);
 const t1 = ms();
 handler(event, lambdaContext("cold-start"))
   .then(

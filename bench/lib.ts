@@ -58,8 +58,8 @@ export function authorizerEnv(jwksUri: string, caFile: string, extra: Record<str
   };
 }
 
-/** A handler as both bundles export it. */
-export type Handler = (event: unknown, context?: Context) => Promise<unknown>;
+/** A handler as both bundles export it (the kit's loader, test/support/bundle.ts, loads them). */
+export type { Handler } from "../test/support/bundle";
 
 /** What a REST answer (or throw) means to API Gateway, for checking that every scenario decided right. */
 export function verdictOf(result: { value?: unknown; error?: unknown }): "Allow" | "Deny" | "Unauthorized" | "Error" | "Other" {

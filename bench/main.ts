@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { build } from "esbuild";
+import { bundlePath } from "../test/support/bundle";
 import { type JwksServer, startJwksServer } from "../test/support/jwks-server";
 import { cognitoAccessClaims, generateKey, signJwt, type TestKey } from "../test/support/keys";
 import { type GatewayResult, gatewayCacheEfficiency } from "./gateway-cache";
@@ -520,7 +521,7 @@ async function gatewayPart(_ctx: BenchContext): Promise<Part> {
 async function main(): Promise<void> {
   const startedAt = new Date();
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const bundle = process.env.BENCH_BUNDLE || join(REPO_ROOT, "dist", "index.js");
+  const bundle = bundlePath();
   // Every file the function can load: the bundle and any chunk beside it (dist/*.js).
   const bundleFiles = readdirSync(dirname(bundle))
     .filter((f) => f.endsWith(".js"))

@@ -6,9 +6,8 @@
  */
 import { createPublicKey } from "node:crypto";
 import { readFileSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
-import { resolve } from "node:path";
-import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, verdictOf } from "./lib";
+import { loadBundle } from "../test/support/bundle";
+import { blockingStdio, eventFor, eventTemplate, lambdaContext, verdictOf } from "./lib";
 
 async function main(): Promise<void> {
   blockingStdio();
@@ -23,7 +22,7 @@ async function main(): Promise<void> {
     const floor = createFloor(createPublicKey({ key: jwk, format: "jwk" }), true);
     decide = async (i) => floor(tokens[i % tokens.length]);
   } else {
-    const { handler } = createRequire(__filename)(resolve(subject)) as { handler: Handler };
+    const { handler } = loadBundle(subject);
     decide = (i) => handler(eventFor(template, "token", tokens[i % tokens.length]), lambdaContext(`mem-${i}`));
   }
   const verdicts: Record<string, number> = {};

@@ -8,12 +8,11 @@
  * milliseconds, interleaved by the parent with the other contenders' slices.
  */
 import { createPrivateKey, createPublicKey, randomInt } from "node:crypto";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { cognitoAccessClaims, nowSeconds, signJwt, type TestKey } from "../test/support/keys";
 import { type FromWorker, SCENARIOS, type ScenarioName, type SerializedKey, type ToWorker } from "./contenders";
 import { createFloor } from "./floor";
-import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, REPO_ROOT, verdictOf } from "./lib";
+import { blockingStdio, eventFor, eventTemplate, type Handler, lambdaContext, verdictOf } from "./lib";
+import { loadBundle } from "../test/support/bundle";
 import { dpopProof, generateDpopKey, withSender } from "../test/support/dpop";
 
 type Op = (i: number) => Promise<unknown>;
@@ -49,9 +48,8 @@ function init(keys: { known: SerializedKey; unknown: SerializedKey }): void {
   const publicKey = createPublicKey({ key: keys.known.jwk, format: "jwk" });
   if (name === "crypto" || name === "floor") decide = createFloor(publicKey, name === "floor");
   else {
-    // The shipped bundle: module-scope init runs here (config, verifier, key-set prefetch).
-    const bundle = process.env.BENCH_BUNDLE || join(REPO_ROOT, "dist", "index.js");
-    handler = (createRequire(__filename)(bundle) as { handler: Handler }).handler;
+    // The shipped bundle (or BENCH_BUNDLE's): module-scope init runs here (config, verifier, key-set prefetch).
+    handler = loadBundle().handler;
   }
 }
 

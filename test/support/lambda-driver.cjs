@@ -2,6 +2,7 @@
 // module-scope init runs under this process's env (as at a cold start), and before each invocation
 // the runtime's per-invocation _X_AMZN_TRACE_ID is set, so the Powertools Tracer / aws-xray-sdk
 // emits real subsegments to AWS_XRAY_DAEMON_ADDRESS.
+// Plain Node with no TypeScript step, so it requires the bundle itself; in-process loaders use bundle.ts.
 "use strict";
 const { handler } = require(process.argv[2]);
 

@@ -3,9 +3,8 @@ import { randomBytes } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { DIST_BUNDLE, missingBundleMessage } from "./bundle";
 import { lambdaContext } from "./capture";
-
-export const DIST = join(__dirname, "..", "..", "dist", "index.js");
 
 export interface LambdaResult {
   readonly result?: unknown;
@@ -38,8 +37,8 @@ export function traceHeader(): string {
 
 /** Starts dist/index.js under lambda-driver.cjs with exactly `env` (plus PATH). */
 export async function startLambda(env: Record<string, string>): Promise<LambdaProcess> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`);
-  const child: ChildProcess = fork(join(__dirname, "lambda-driver.cjs"), [DIST], {
+  if (!existsSync(DIST_BUNDLE)) throw new Error(missingBundleMessage(DIST_BUNDLE));
+  const child: ChildProcess = fork(join(__dirname, "lambda-driver.cjs"), [DIST_BUNDLE], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });

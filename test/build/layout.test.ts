@@ -1,0 +1,35 @@
+/**
+ * test/ mirrors src/: every TypeScript module under src/ (src/local/ included) has a test file of the
+ * same name at the same relative place under test/ (src/verifier.ts → test/verifier.test.ts,
+ * src/local/gateway.ts → test/local/gateway.test.ts), so a newcomer finds a module's tests without
+ * searching and a new module without tests shows up here.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+
+const ROOT = join(__dirname, "..", "..");
+
+/** Every .ts module below `dir` (declaration files left out), as paths relative to `dir` with `/`. */
+function typeScriptModules(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    .sort();
+}
+
+/** The modules under `srcDir` with no `<same path>.test.ts` under `testDir`. */
+function modulesWithoutTests(srcDir: string, testDir: string): string[] {
+  return typeScriptModules(srcDir).filter((module) => !existsSync(join(testDir, module.replace(/\.ts$/, ".test.ts"))));
+}
+
+describe("test/ mirrors src/", () => {
+  it("finds the modules of src/ and src/local/", () => {
+    const modules = typeScriptModules(join(ROOT, "src"));
+    expect(modules).toEqual(expect.arrayContaining(["index.ts", "verifier.ts", "local/gateway.ts", "local/tokens.ts"]));
+    expect(modules.filter((m) => m.endsWith(".d.ts") || !m.endsWith(".ts"))).toEqual([]);
+  });
+
+  it("every module in src/ has test/<same path>.test.ts", () => {
+    expect(modulesWithoutTests(join(ROOT, "src"), join(ROOT, "test"))).toEqual([]);
+  });
+});

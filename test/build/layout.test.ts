@@ -4,18 +4,11 @@
  * src/local/gateway.ts → test/local/gateway.test.ts), so a newcomer finds a module's tests without
  * searching and a new module without tests shows up here.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { typeScriptModules } from "../support/source-tree";
 
 const ROOT = join(__dirname, "..", "..");
-
-/** Every .ts module below `dir` (declaration files left out), as paths relative to `dir` with `/`. */
-function typeScriptModules(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts"))
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
-    .sort();
-}
 
 /** The modules under `srcDir` with no `<same path>.test.ts` under `testDir`. */
 function modulesWithoutTests(srcDir: string, testDir: string): string[] {

@@ -15,18 +15,21 @@ const parentOf = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
 const untimed = /^(prepare|signJwt|mint|signOneShot|generateKeyPair.*)$/;
 const label = (cf) => `${cf.functionName || "(anonymous)"} ${cf.url.split("/").slice(-2).join("/")}:${cf.lineNumber + 1}`;
+/** Each sample's call chain (leaf first) and duration (µs), leaving out idle time and the bench's untimed token minting. */
+const timedSamples = profile.samples.flatMap((sample, i) => {
+  const chain = [];
+  for (let id = sample; id !== undefined; id = parentOf.get(id)) chain.push(byId.get(id).callFrame);
+  if (chain[0].functionName === "(idle)" || chain.some((cf) => untimed.test(cf.functionName))) return [];
+  return [{ chain, dt: profile.timeDeltas[i] ?? 0 }];
+});
 const self = new Map();
 const inclusive = new Map();
 let total = 0;
-profile.samples.forEach((sample, i) => {
-  const dt = profile.timeDeltas[i] ?? 0;
-  const chain = [];
-  for (let id = sample; id !== undefined; id = parentOf.get(id)) chain.push(byId.get(id).callFrame);
-  if (chain[0].functionName === "(idle)" || chain.some((cf) => untimed.test(cf.functionName))) return;
+for (const { chain, dt } of timedSamples) {
   total += dt;
   self.set(label(chain[0]), (self.get(label(chain[0])) ?? 0) + dt);
   for (const key of new Set(chain.map(label))) inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
-});
+}
 const show = (title, map) => {
   console.log(`\n${title}`);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
@@ -54,13 +57,9 @@ const OWNERS = [
 ];
 const owned = new Map();
 let ownedTotal = 0;
-profile.samples.forEach((sample, i) => {
-  const dt = profile.timeDeltas[i] ?? 0;
-  const chain = [];
-  for (let id = sample; id !== undefined; id = parentOf.get(id)) chain.push(byId.get(id).callFrame);
-  if (chain[0].functionName === "(idle)" || chain.some((cf) => untimed.test(cf.functionName))) return;
+for (const { chain, dt } of timedSamples) {
   // Only decisions: samples under the timed loop or its microtasks (module loading and init are left out).
-  if (!chain.some((cf) => cf.functionName === "runMicrotasks" || cf.functionName === "run") && chain[0].functionName !== "(garbage collector)") return;
+  if (!chain.some((cf) => cf.functionName === "runMicrotasks" || cf.functionName === "run") && chain[0].functionName !== "(garbage collector)") continue;
   let owner = "other (async machinery, V8, harness)";
   for (const cf of chain) {
     const hit = OWNERS.find(([, name, url]) => name.test(cf.functionName) && (!url || url.test(cf.url)));
@@ -71,6 +70,6 @@ profile.samples.forEach((sample, i) => {
   }
   owned.set(owner, (owned.get(owner) ?? 0) + dt);
   ownedTotal += dt;
-});
+}
 console.log("\nBy owner (decisions only)");
 for (const [owner, us] of [...owned].sort((a, b) => b[1] - a[1])) console.log(`${((us / ownedTotal) * 100).toFixed(1).padStart(5)}%  ${owner}`);

@@ -119,6 +119,25 @@ function read(file: string): StoredState | undefined {
   }
 }
 
+/** The text of `file`, or undefined where it cannot be read (missing, say). */
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state the tools use, from what is stored in `dir`. */
+function localState(dir: string, stored: StoredState, caFile: string): LocalState {
+  return {
+    dir,
+    signingKey: signingKeyFrom(createPrivateKey(stored.signingKeyPem)),
+    tls: { caCert: stored.caCert, key: stored.serverKey, cert: stored.serverCert },
+    caFile,
+  };
+}
+
 /** Writes `text` to `file` atomically; with `exclusive`, only if no file is there yet (false if one was). */
 function writeAtomic(file: string, text: string, mode: number, exclusive: boolean): boolean {
   const tmp = `${file}.${randomUUID()}.tmp`;
@@ -155,19 +174,8 @@ export function loadExistingState(stateDir = defaultStateDir()): LocalState {
   if (!stored) throw new Error(`no local issuer state in ${stateFile}: ${CREATE_STATE_HINT}`);
   if (!usable(stored)) throw new Error(`the local issuer state in ${stateFile} is expired or incomplete: ${CREATE_STATE_HINT} (it renews it)`);
   const caFile = join(dir, "ca", "ca.pem");
-  let ca: string | undefined;
-  try {
-    ca = readFileSync(caFile, "utf8");
-  } catch {
-    ca = undefined;
-  }
-  if (ca !== stored.caCert) throw new Error(`${caFile} is missing or is not the issuer's CA: ${CREATE_STATE_HINT} (it rewrites it)`);
-  return {
-    dir,
-    signingKey: signingKeyFrom(createPrivateKey(stored.signingKeyPem)),
-    tls: { caCert: stored.caCert, key: stored.serverKey, cert: stored.serverCert },
-    caFile,
-  };
+  if (readText(caFile) !== stored.caCert) throw new Error(`${caFile} is missing or is not the issuer's CA: ${CREATE_STATE_HINT} (it rewrites it)`);
+  return localState(dir, stored, caFile);
 }
 
 /**
@@ -196,18 +204,6 @@ export async function loadOrCreateState(stateDir = defaultStateDir()): Promise<L
   }
 
   const caFile = join(dir, "ca", "ca.pem");
-  let current: string | undefined;
-  try {
-    current = readFileSync(caFile, "utf8");
-  } catch {
-    current = undefined;
-  }
-  if (current !== stored.caCert) writeAtomic(caFile, stored.caCert, 0o644, false);
-
-  return {
-    dir,
-    signingKey: signingKeyFrom(createPrivateKey(stored.signingKeyPem)),
-    tls: { caCert: stored.caCert, key: stored.serverKey, cert: stored.serverCert },
-    caFile,
-  };
+  if (readText(caFile) !== stored.caCert) writeAtomic(caFile, stored.caCert, 0o644, false);
+  return localState(dir, stored, caFile);
 }

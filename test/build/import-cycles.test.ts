@@ -5,34 +5,13 @@
  * under tsconfig.json, and the graph of src/'s modules must have no cycle. A cycle is named module by
  * module, so the fix (usually: move the shared type down, as MintOptions went to tokens.ts) is plain.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import * as ts from "typescript";
-import { typeScriptModules } from "../support/source-tree";
+import { moduleSpecifiers, typeScriptModules } from "../support/source-tree";
 
 const ROOT = join(__dirname, "..", "..");
-
-/** The module specifiers `file` names: static and dynamic imports, re-exports, require() and import types. */
-function moduleSpecifiers(file: string): string[] {
-  const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
-  const found: string[] = [];
-  const literal = (node: ts.Node | undefined) => {
-    if (node && ts.isStringLiteralLike(node)) found.push(node.text);
-  };
-  const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) literal(node.moduleSpecifier);
-    else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) literal(node.moduleReference.expression);
-    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) literal(node.argument.literal);
-    else if (ts.isCallExpression(node)) {
-      const callee = node.expression;
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === "require")) literal(node.arguments[0]);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found;
-}
 
 function compilerOptions(): ts.CompilerOptions {
   const configFile = join(ROOT, "tsconfig.json");

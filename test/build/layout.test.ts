@@ -1,12 +1,14 @@
 /**
- * test/ mirrors src/: every TypeScript module under src/ (src/local/ included) has a test file of the
- * same name at the same relative place under test/ (src/verifier.ts → test/verifier.test.ts,
- * src/local/gateway.ts → test/local/gateway.test.ts), so a newcomer finds a module's tests without
- * searching and a new module without tests shows up here.
+ * The test tree's layout, as the README describes it:
+ * - test/ mirrors src/: every TypeScript module under src/ (src/local/ included) has a test file of the
+ *   same name at the same relative place under test/ (src/verifier.ts → test/verifier.test.ts,
+ *   src/local/gateway.ts → test/local/gateway.test.ts), so a newcomer finds a module's tests without
+ *   searching and a new module without tests shows up here;
+ * - bench/ depends on the kit in test/support/, never the other way round.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { typeScriptModules } from "../support/source-tree";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { moduleSpecifiers, typeScriptModules } from "../support/source-tree";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -24,5 +26,21 @@ describe("test/ mirrors src/", () => {
 
   it("every module in src/ has test/<same path>.test.ts", () => {
     expect(modulesWithoutTests(join(ROOT, "src"), join(ROOT, "test"))).toEqual([]);
+  });
+});
+
+describe("test/ does not depend on bench/", () => {
+  /** `test/<module>: <specifier>` for each import of a test module that leads into bench/. */
+  const importsOfBench = (testDir: string) =>
+    typeScriptModules(testDir).flatMap((module) => {
+      const file = join(testDir, module);
+      const intoBench = (specifier: string) => specifier.startsWith(".") && relative(ROOT, resolve(dirname(file), specifier)).split(sep)[0] === "bench";
+      return moduleSpecifiers(file)
+        .filter(intoBench)
+        .map((specifier) => `test/${module}: ${specifier}`);
+    });
+
+  it("no module in test/ imports from bench/", () => {
+    expect(importsOfBench(join(ROOT, "test"))).toEqual([]);
   });
 });

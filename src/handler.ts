@@ -108,9 +108,10 @@ function monotonicMs(): number {
 /** The Lambda handler: wiring only. extract → verify → decide → respond, then observe and flush. */
 export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   const clock = deps.clock ?? monotonicMs;
-  const { logger, metrics, tracer } = deps;
+  const { logger, metrics, tracer, stdout } = deps;
   return async (event, context) => {
     const started = clock();
+    let corked = false;
     const segment = tracer?.getSegment();
     const subsegment = segment?.addNewSubsegment("## handler");
     if (tracer && subsegment) {
@@ -123,12 +124,18 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       metrics.captureColdStartMetric(context?.functionName);
       await deps.ready;
       const outcome = await deps.authorizer.authorize(event);
+      // From here to the end of `finally` nothing awaits: the decision line and the EMF record are
+      // written in one batch (one writev on a pipe instead of two writes), and no other invocation's
+      // records can fall inside it.
+      stdout?.cork();
+      corked = stdout !== undefined;
       observe(deps, outcome, clock() - started);
       if (outcome.decision === "Expired" || outcome.decision === "Invalid") throw unauthorized();
       if (outcome.decision === "Error" || !outcome.response) throw new Error(INTERNAL_ERROR);
       return outcome.response;
     } finally {
       metrics.publishStoredMetrics();
+      if (corked) stdout?.uncork();
       if (tracer && segment && subsegment) {
         subsegment.close();
         tracer.setSegment(segment);

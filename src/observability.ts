@@ -8,6 +8,17 @@ export interface Observability {
   readonly metrics: Metrics;
   /** Undefined where tracing is off (outside Lambda, under SAM local, or POWERTOOLS_TRACE_ENABLED=false). */
   readonly tracer?: Tracer;
+  /**
+   * The stream Logger and Metrics write their records to (process.stdout). The handler corks it
+   * around one decision's records, so the decision line and the EMF record leave in one write.
+   */
+  readonly stdout?: Corkable;
+}
+
+/** What the handler needs of a Writable to batch a decision's records: Node's cork/uncork. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 const setting = (env: Env, name: string, fallback: string): string => env[name]?.trim() || fallback;
@@ -31,9 +42,10 @@ export function createObservability(env: Env): Observability {
     serviceName,
     namespace: setting(env, "POWERTOOLS_METRICS_NAMESPACE", DEFAULT_METRICS_NAMESPACE),
   });
-  if (!tracingWanted(env)) return { logger, metrics };
+  const stdout = process.stdout;
+  if (!tracingWanted(env)) return { logger, metrics, stdout };
   // Loaded on demand: see tracingWanted.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Tracer: TracerClass } = require("@aws-lambda-powertools/tracer") as typeof import("@aws-lambda-powertools/tracer");
-  return { logger, metrics, tracer: new TracerClass({ serviceName }) };
+  return { logger, metrics, stdout, tracer: new TracerClass({ serviceName }) };
 }

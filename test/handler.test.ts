@@ -5,7 +5,7 @@ import { createHandler, initialize, INTERNAL_ERROR, UNAUTHORIZED } from "../src/
 import { createObservability } from "../src/observability";
 import type { PolicyResponse, SimpleResponse } from "../src/response";
 import type { VerifierDeps } from "../src/verifier";
-import { captureStdout, emittedMetrics, lambdaContext, logRecords } from "./support/capture";
+import { captureOutput, captureStdout, emfMetricNames, emittedMetrics, lambdaContext, logRecords, parseLines } from "./support/capture";
 import { judgeAnswer } from "./support/api-gateway";
 import { eventFor, type EventName, HTTP_STAGE_PREFIX, STAGE_PREFIX } from "./support/events";
 import { startJwksServer, type JwksServer } from "./support/jwks-server";
@@ -457,5 +457,45 @@ describe("latency", () => {
     expect(error?.message).toBe(UNAUTHORIZED);
     expect(logRecords(records, "decision")[0]).toMatchObject({ decision: "Invalid", latencyMs: 12.346 });
     expect(ticks).toEqual([]);
+  });
+});
+
+describe("output batching", () => {
+  /** A stand-in for process.stdout's cork/uncork that notes how many records had been written at each call. */
+  function corkRecorder(written: () => number) {
+    const calls: { call: "cork" | "uncork"; written: number }[] = [];
+    return {
+      calls,
+      cork: () => void calls.push({ call: "cork", written: written() }),
+      uncork: () => void calls.push({ call: "uncork", written: written() }),
+    };
+  }
+  const outcomes = [
+    ["Allow", { decision: "Allow" as const, response: { isAuthorized: true, context: {} } }, undefined],
+    ["Invalid", { decision: "Invalid" as const, reason: "JwtParseError" }, UNAUTHORIZED],
+    ["Error", { decision: "Error" as const, reason: "FetchError", error: new Error("down") }, INTERNAL_ERROR],
+  ] as const;
+
+  it.each(outcomes)("corks the stream once around the %s decision's log line and EMF record, and uncorks it before settling", async (decision, outcome, thrown) => {
+    const output = captureOutput();
+    try {
+      const stdout = corkRecorder(() => output.lines.length);
+      const handler = createHandler({ ...createObservability({ POWERTOOLS_SERVICE_NAME: "batching-test" }), authorizer: { authorize: async () => outcome }, ready: Promise.resolve(), stdout });
+      const before = output.lines.length;
+      const settled = await handler({}, lambdaContext({ functionName: "" })).then(() => undefined, (err: Error) => err.message);
+      expect(settled).toBe(thrown);
+      const records = parseLines(output.since(before));
+      // Everything this invocation wrote lies between the one cork and the one uncork (the cold-start record aside).
+      const own = records.filter((r) => !("ColdStart" in r));
+      expect(logRecords(own, "decision")).toEqual([expect.objectContaining({ decision })]);
+      expect(emfMetricNames(own)).toEqual([decision]);
+      const coldStart = records.length - own.length;
+      expect(stdout.calls).toEqual([
+        { call: "cork", written: before + coldStart },
+        { call: "uncork", written: before + records.length },
+      ]);
+    } finally {
+      output.stop();
+    }
   });
 });

@@ -3,10 +3,10 @@
 // Target: the Lambda Node.js 22 runtime, still loadable by Node 20. Nothing from node_modules
 // is needed at run time: every dependency is bundled (the AWS SDK is not used at all).
 import { build } from "esbuild";
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-// Four plugins keep the bundle and its load time lean without changing what runs (measured with
+// Five plugins keep the bundle and its load time lean without changing what runs (measured with
 // `npm run bench`; see docs/performance.md).
 //
 // 1. dist/tracer.js (3.) takes Powertools commons and InvokeStore from this bundle through `require`
@@ -71,6 +71,28 @@ const xrayPackageInfo = {
   },
 };
 
+// 5. aws-xray-sdk-core (under the Tracer) requires its list of AWS SDK calls whose parameters it copies
+//    onto subsegments (aws_whitelist.json, ~10 KB minified). That list is only read when an AWS SDK
+//    client is captured (Tracer.captureAWS*), and this function uses no AWS SDK: it gets an empty list
+//    (`{"services":{}}`, the shape its reader expects). The build fails if src/ ever captures an AWS
+//    SDK client or imports one, so the list cannot be missing where it would be read.
+const noAwsSdkWhitelist = {
+  name: "no-aws-sdk-whitelist",
+  setup(b) {
+    b.onResolve({ filter: /\/aws_whitelist\.json$/ }, (args) => {
+      if (!/aws-xray-sdk-core\/dist\/lib\/patchers\/call_capturer\.js$/.test(args.importer)) return undefined;
+      const users = readdirSync("src", { recursive: true })
+        .filter((file) => String(file).endsWith(".ts"))
+        .filter((file) => /\bcaptureAWS|["']@aws-sdk\/|["']aws-sdk["']/.test(readFileSync(join("src", String(file)), "utf8")));
+      if (users.length > 0) {
+        return { errors: [{ text: `src/${users[0]} uses the AWS SDK: remove the no-aws-sdk-whitelist plugin so its calls are traced with their parameters` }] };
+      }
+      return { path: args.path, namespace: "no-aws-sdk-whitelist" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "no-aws-sdk-whitelist" }, () => ({ contents: '{"services":{}}', loader: "json" }));
+  },
+};
+
 rmSync("dist", { recursive: true, force: true });
 
 // 3. The Tracer (with aws-xray-sdk-core: ~100 KB) is only needed where tracing is wanted, yet V8 parses
@@ -116,7 +138,7 @@ const tracerBuild = build({
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
-  plugins: [semverGteOnly, sharedFromHost, xrayPackageInfo],
+  plugins: [semverGteOnly, sharedFromHost, xrayPackageInfo, noAwsSdkWhitelist],
 });
 // In dist/index.js: the Tracer package is dist/tracer.js, handed this bundle's shared modules.
 const tracerFile = {

@@ -8,6 +8,7 @@ import type { Jwks } from "aws-jwt-verify/jwk";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
+import { JwtParseError } from "aws-jwt-verify/error";
 import { checkTokenForm, claimChecks, oidcClaimChecks } from "./claim-checks";
 import type { CognitoIssuerConfig, Config, OidcIssuerConfig } from "./config";
 import { UnknownIssuerError, withoutStackTrace } from "./errors";
@@ -49,6 +50,9 @@ const cognitoJwksUri = (issuer: string) => `${issuer}/.well-known/jwks.json`;
 const oidcJwksUri = (issuer: string) => new URL(`${new URL(issuer).pathname.replace(/\/$/, "")}/.well-known/jwks.json`, issuer).href;
 
 type Verify = (token: string) => Promise<JwtPayload>;
+
+/** aws-jwt-verify's own message for a header that is not a JSON object. */
+const HEADER_NOT_JSON = "Invalid JWT. Header is not a valid JSON object";
 
 /** Whether UTF-8 `bytes` can only parse as a JSON object: the first byte after JSON's whitespace (RFC 8259 §2) is `{`. */
 function mayBeJsonObject(bytes: Buffer): boolean {
@@ -178,9 +182,13 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
       // itself, so a token gets one full parse (aws-jwt-verify's) plus readUnverified's lenient decode,
       // instead of two full parses (measured with `npm run bench`).
       const quick = readUnverified(token);
+      // A header that cannot be read as a JSON object is one aws-jwt-verify's parse refuses with
+      // JwtParseError on every path (shape, JSON, not an object): the same error, without running a
+      // parse whose outcome is known (test/verifier.test.ts checks this against aws-jwt-verify itself).
+      if (quick.header === undefined) throw withoutStackTrace(() => new JwtParseError(HEADER_NOT_JSON));
       let routed = quick.iss === undefined ? undefined : byIssuer.get(quick.iss);
-      let header = quick.header;
-      if (!routed || !header) {
+      let header: JwtHeader = quick.header;
+      if (!routed) {
         // Anything else is parsed fully here (cheap, no crypto), so garbage gets aws-jwt-verify's own
         // parse errors and a foreign issuer UnknownIssuerError, before any key lookup.
         // Its JwtParseError is expected traffic, logged by class name: no stack is captured.

@@ -11,6 +11,8 @@ import type { HttpsGet, RefreshFailure } from "../src/jwks";
 import { createVerifier, readUnverified } from "../src/verifier";
 import type { Jwk } from "aws-jwt-verify/jwk";
 import { verifyJwtSync } from "aws-jwt-verify/jwt-verifier";
+import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
+import fc from "fast-check";
 import { b64url, cognitoAccessClaims, generateKey, nowSeconds, signJwt, TEST_CLIENT_ID, TEST_ISSUER, TEST_POOL_ID, type TestKey } from "./support/keys";
 
 const JWKS_URI = "https://keys.example.test/jwks.json";
@@ -94,6 +96,43 @@ describe("routing", () => {
     expect(readUnverified(`${b64url('\u00a0{"alg":"RS256"}')}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
     expect(readUnverified(`${b64url('"{}"')}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
     expect(readUnverified(`${b64url("{not json")}.${payload}.x`)).toEqual({ header: undefined, iss: undefined });
+  });
+});
+
+describe("a header that cannot be read is refused as aws-jwt-verify refuses it", () => {
+  /** Header texts near the edge: JSON whitespace, non-objects, broken JSON, a BOM, __proto__, valid objects. */
+  const headerText = fc.oneof(
+    fc.constantFrom("{}", ' \t\r\n{"alg":"RS256"}', "\ufeff{}", "\u00a0{}", "[1]", "null", "1", '"{}"', "{not json", "{", "", '{"__proto__":{}}', '{"alg":1}', '{"kid":null}'),
+    fc.json(),
+    fc.string(),
+  );
+  const segment = fc.oneof(headerText.map(b64url), fc.stringMatching(/^[A-Za-z0-9_=-]{0,40}$/), fc.string({ maxLength: 20 }));
+  const payloadSegment = fc.oneof(fc.constant(b64url(JSON.stringify({ iss: TEST_ISSUER }))), fc.json().map(b64url), segment);
+  const candidate = fc.oneof(
+    fc.tuple(segment, payloadSegment, fc.stringMatching(/^[A-Za-z0-9_-]{0,20}$/)).map((parts) => parts.join(".")),
+    fc.array(segment, { maxLength: 5 }).map((parts) => parts.join(".")),
+    fc.string(),
+  );
+
+  it("every token whose header readUnverified cannot read is one aws-jwt-verify's parse rejects with JwtParseError", () => {
+    let unreadable = 0;
+    fc.assert(
+      fc.property(candidate, (jwt) => {
+        if (readUnverified(jwt).header !== undefined) return;
+        unreadable += 1;
+        expect(() => decomposeUnverifiedJwt(jwt)).toThrow(JwtParseError);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(unreadable).toBeGreaterThan(500);
+  });
+
+  it("the verifier answers those with JwtParseError, before any key lookup", async () => {
+    const { verifier, idp } = setup();
+    for (const jwt of ["garbage", `${b64url("[1]")}.${b64url("{}")}.x`, `${b64url("\ufeff{}")}.${b64url("{}")}.x`, "a.b", ""]) {
+      await expect(verifier.verify(jwt)).rejects.toBeInstanceOf(JwtParseError);
+    }
+    expect(idp.gets).toEqual([]);
   });
 });
 

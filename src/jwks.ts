@@ -318,10 +318,15 @@ export class RefreshingJwksCache implements JwksCache {
     return pending;
   }
 
+  /**
+   * A key of a fresh cached set, for aws-jwt-verify's verifySync. A set that is due for its refresh
+   * (past its max-age) counts as not available, so that the caller takes the async path (getJwk),
+   * which refreshes it: a synchronous lookup never keeps a set past its max-age.
+   */
   getCachedJwk(uri: string, jwt: DecomposedJwt): JwkWithKid {
     const kid = kidOf(jwt);
     const set = this.usable(uri);
-    if (!set) throw new JwksNotAvailableInCacheError(`JWKS for uri ${uri} not yet available in cache`);
+    if (!set || this.now() >= set.refreshAt) throw new JwksNotAvailableInCacheError(`JWKS for uri ${uri} not available in cache`);
     return found(set.jwks, kid);
   }
 

@@ -8,7 +8,7 @@ import type { Jwks } from "aws-jwt-verify/jwk";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwtHeader, JwtPayload } from "aws-jwt-verify/jwt-model";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
-import { JwtParseError } from "aws-jwt-verify/error";
+import { JwksNotAvailableInCacheError, JwtParseError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { checkTokenForm, claimChecks, oidcClaimChecks } from "./claim-checks";
 import type { CognitoIssuerConfig, Config, OidcIssuerConfig } from "./config";
 import { UnknownIssuerError, withoutStackTrace } from "./errors";
@@ -96,6 +96,25 @@ export function readUnverified(token: string): { header: JwtHeader | undefined; 
   return { header, iss: typeof payload?.iss === "string" ? payload.iss : undefined };
 }
 
+/**
+ * aws-jwt-verify's verifySync where the token's key is in a fresh cached key set (every warm call),
+ * its async verify otherwise (the key set is fetched or refreshed, an unknown kid waits out its
+ * penalty). verifySync checks the same things as verify (signature, claims, Cognito's fields, our
+ * customJwtCheck, which is synchronous), without the async chain, and its errors can be made
+ * without stacks: a rejected token is expected traffic, logged by class name.
+ */
+function syncFirst(verifier: { verifySync(token: string): JwtPayload; verify(token: string): Promise<JwtPayload> }): Verify {
+  return async (token) => {
+    try {
+      return withoutStackTrace(() => verifier.verifySync(token));
+    } catch (err) {
+      // Thrown by the key-set cache's getCachedJwk only: the key is not (freshly) cached.
+      if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return verifier.verify(token);
+      throw err;
+    }
+  };
+}
+
 /** Builds the aws-jwt-verify verifiers once (per container) and routes each token by its `iss`. */
 export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVerifier {
   const now = deps.now ?? Date.now;
@@ -146,7 +165,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
       })),
       { jwksCache },
     );
-    const verify: Verify = (token) => verifier.verify(token);
+    const verify = syncFirst(verifier);
     for (const pool of cognito) {
       for (const iss of cognitoIssuers(pool.userPoolId)) {
         byIssuer.set(iss, verify);
@@ -167,7 +186,7 @@ export function createVerifier(config: Config, deps: VerifierDeps = {}): TokenVe
       })),
       { jwksCache },
     );
-    const verify: Verify = (token) => verifier.verify(token);
+    const verify = syncFirst(verifier);
     for (const issuer of oidc) {
       byIssuer.set(issuer.issuer, verify);
       const uri = issuer.jwksUri ?? oidcJwksUri(issuer.issuer);

@@ -308,6 +308,18 @@ describe("RefreshingJwksCache", () => {
     expect(sets.state.calls).toBe(1);
   });
 
+  it("answers synchronously (getCachedJwk, for verifySync) only from a fresh set: one due for refresh sends the caller to getJwk", async () => {
+    const { cache, sets, time } = setup();
+    await cache.getJwks(URI);
+    time.advance(MAX_AGE_MS - 1);
+    expect(cache.getCachedJwk(URI, jwt("k1")).kid).toBe("k1");
+    time.advance(1);
+    expect(() => cache.getCachedJwk(URI, jwt("k1"))).toThrow(JwksNotAvailableInCacheError);
+    expect((await cache.getJwk(URI, jwt("k1"))).kid).toBe("k1");
+    expect(sets.state.calls).toBe(2);
+    expect(cache.getCachedJwk(URI, jwt("k1")).kid).toBe("k1");
+  });
+
   it("refreshes after the max-age with one fetch, shared by concurrent lookups", async () => {
     const { cache, sets, time } = setup();
     await cache.getJwks(URI);

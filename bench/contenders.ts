@@ -16,14 +16,16 @@ export type ScenarioName =
   | "garbage"
   | "unknownKid"
   | "forbidden"
-  | "dpopRequest";
+  | "dpopRequest"
+  | "dpopRequestRs256";
 
 /** The workloads of issue 12: TOKEN events unless the name says REQUEST. */
-export const SCENARIOS: readonly ScenarioName[] = ["crypto", "floor", "allowToken", "allowRequest", "expired", "garbage", "unknownKid", "forbidden", "dpopRequest"];
+export const SCENARIOS: readonly ScenarioName[] = ["crypto", "floor", "allowToken", "allowRequest", "expired", "garbage", "unknownKid", "forbidden", "dpopRequest", "dpopRequestRs256"];
 
 /** Extra environment of a contender's handler (DPoP needs sender-constrained tokens accepted). */
 export const CONTENDER_ENV: Partial<Record<ScenarioName, Record<string, string>>> = {
   dpopRequest: { BOUND_TOKENS: "accept" },
+  dpopRequestRs256: { BOUND_TOKENS: "accept" },
 };
 
 /** What API Gateway must make of every answer of each contender. */
@@ -37,6 +39,7 @@ export const EXPECTED: Record<ScenarioName, string> = {
   unknownKid: "Unauthorized",
   forbidden: "Deny",
   dpopRequest: "Allow",
+  dpopRequestRs256: "Allow",
 };
 
 export type ToWorker =

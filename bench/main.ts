@@ -47,6 +47,7 @@ const LABELS: Record<ScenarioName, string> = {
   unknownKid: "Unknown kid (key set cached, penalty box), TOKEN event → 401",
   forbidden: "Valid token, forbidden route (POST /pets), TOKEN event → Deny",
   dpopRequest: "DPoP-bound token + a fresh ES256 proof, REQUEST event (BOUND_TOKENS=accept) → Allow (two signature checks)",
+  dpopRequestRs256: "The same with an RS256 proof (both signature checks RS256, as the floor's), for scale",
 };
 /** Slices per contender and round. */
 const SLICES = 8;

@@ -44,7 +44,7 @@ show("Inclusive time", inclusive);
 // (so a pipe write made by the Logger counts as the pipe write). Shares of the timed samples.
 const OWNERS = [
   ["(garbage collector)", /^\(garbage collector\)$/],
-  ["stdout pipe write", /^(writeUtf8String|writeBuffer|handleWriteReq|writeGeneric)$/],
+  ["stdout pipe write", /^(writeUtf8String|writeBuffer|handleWriteReq|writeGeneric|writev|writevGeneric)$/],
   ["crypto.verify (signature)", /^(verify|verifyOneShot|Verify|update)$/, /crypto\/sig/],
   ["Powertools Logger", /^(processLogItem|createAndPopulateLogItem|printLog|formatAttributes|#getPowertoolsLogData|#processExtraObject|formatTimestamp|getLogLevelNameFromNumber|addContext|info|error|getJsonReplacer)$/],
   ["Powertools Metrics (EMF)", /^(publishStoredMetrics|addMetric|serializeMetrics|storeMetric|captureColdStartMetric|clearMetrics)$/],

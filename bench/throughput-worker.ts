@@ -55,7 +55,8 @@ function init(keys: { known: SerializedKey; unknown: SerializedKey }): void {
 
 /** The URL the sample REQUEST event was sent to, as a DPoP client names it in `htu`. */
 const REQUEST_URL = "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod/pets";
-const dpopKey = generateDpopKey("ES256");
+/** The client's proof key: ES256 (what DPoP clients mostly use), or RS256 for the scale row. */
+const dpopKey = generateDpopKey(name === "dpopRequestRs256" ? "RS256" : "ES256");
 
 /** This round's inputs, generated before the clock starts: a fresh token per call. */
 function prepare(n: number, count: boolean): void {
@@ -87,7 +88,8 @@ function prepare(n: number, count: boolean): void {
         return token(mint(unknown));
       case "forbidden":
         return eventFor(tokenEvent, "token", mint(known), "POST /pets");
-      case "dpopRequest": {
+      case "dpopRequest":
+      case "dpopRequestRs256": {
         // A DPoP-bound token (cnf.jkt) with a fresh proof for this very request: two signature checks.
         const jwt = mint(known, { cnf: { jkt: dpopKey.jkt } });
         const proof = dpopProof(dpopKey, { htm: "GET", htu: REQUEST_URL, accessToken: jwt });

@@ -1,5 +1,5 @@
 /**
- * Peak memory: make <n> decisions in this fresh process (TOKEN events, cycling through a pool of
+ * Peak memory: make <n> decisions in this fresh process, one per event-loop turn (TOKEN events, cycling through a pool of
  * distinct valid tokens), report the peak RSS on fd 3 and exit. <subject> is a bundle to load, or
  * `floor` for the floor of bench/floor.ts (crypto + one log line + one EMF flush), which loads none.
  *   node memory-runner.cjs <bundle.js | floor> <tokens.json> <n>
@@ -36,6 +36,10 @@ async function main(): Promise<void> {
     }
     const v = subject === "floor" ? (outcome.error ? "Error" : "Allow") : verdictOf(outcome);
     verdicts[v] = (verdicts[v] ?? 0) + 1;
+    // Back to the event loop between decisions, for both subjects, as the Lambda runtime is while it
+    // fetches the next event: Node finishes each decision's stdout writes there (their callbacks run
+    // on the next tick). A loop that never yields would hold every decision's written records.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const seconds = (performance.now() - t0) / 1000;
   const usage = process.resourceUsage();

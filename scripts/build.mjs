@@ -82,8 +82,8 @@ const noAwsSdkWhitelist = {
     b.onResolve({ filter: /\/aws_whitelist\.json$/ }, (args) => {
       if (!/aws-xray-sdk-core\/dist\/lib\/patchers\/call_capturer\.js$/.test(args.importer)) return undefined;
       const users = readdirSync("src", { recursive: true })
-        .filter((file) => String(file).endsWith(".ts"))
-        .filter((file) => /\bcaptureAWS|["']@aws-sdk\/|["']aws-sdk["']/.test(readFileSync(join("src", String(file)), "utf8")));
+        .filter((file) => /\.(ts|mts|cts|js|mjs|cjs)$/.test(String(file)))
+        .filter((file) => /\bcaptureAWS|["'`](?:@aws-sdk\/|aws-sdk["'`/])/.test(readFileSync(join("src", String(file)), "utf8")));
       if (users.length > 0) {
         return { errors: [{ text: `src/${users[0]} uses the AWS SDK: remove the no-aws-sdk-whitelist plugin so its calls are traced with their parameters` }] };
       }

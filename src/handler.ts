@@ -125,8 +125,9 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       await deps.ready;
       const outcome = await deps.authorizer.authorize(event);
       // From here to the end of `finally` nothing awaits: the decision line and the EMF record are
-      // written in one batch (one writev on a pipe instead of two writes), and no other invocation's
-      // records can fall inside it.
+      // written to stdout in one batch (one writev on a pipe instead of two writes), and no other
+      // invocation's records can fall inside it. (An Error decision's line is logged at ERROR, which
+      // Powertools writes to stderr: that one is not in the batch.)
       stdout?.cork();
       corked = stdout !== undefined;
       observe(deps, outcome, clock() - started);
@@ -134,8 +135,12 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       if (outcome.decision === "Error" || !outcome.response) throw new Error(INTERNAL_ERROR);
       return outcome.response;
     } finally {
-      metrics.publishStoredMetrics();
-      if (corked) stdout?.uncork();
+      try {
+        metrics.publishStoredMetrics();
+      } finally {
+        // Even if the flush throws: a stream left corked would hold every later record in memory.
+        if (corked) stdout?.uncork();
+      }
       if (tracer && segment && subsegment) {
         subsegment.close();
         tracer.setSegment(segment);

@@ -498,4 +498,19 @@ describe("output batching", () => {
       output.stop();
     }
   });
+
+  it("uncorks the stream even when the EMF flush throws (a corked stream would hold every later record)", async () => {
+    const output = captureOutput();
+    try {
+      const stdout = corkRecorder(() => output.lines.length);
+      const observability = createObservability({ POWERTOOLS_SERVICE_NAME: "batching-test" });
+      // Powertools refuses to flush a metric whose name is also a metadata key.
+      observability.metrics.addMetadata("Allow", "collides");
+      const handler = createHandler({ ...observability, authorizer: { authorize: async () => outcomes[0][1] }, ready: Promise.resolve(), stdout });
+      await expect(handler({}, lambdaContext({ functionName: "" }))).rejects.toThrow();
+      expect(stdout.calls.map((c) => c.call)).toEqual(["cork", "uncork"]);
+    } finally {
+      output.stop();
+    }
+  });
 });

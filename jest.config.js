@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   testTimeout: 30000,
+  // Closes the servers and child processes a failing test left open, so jest exits instead of hanging.
+  setupFilesAfterEnv: ["<rootDir>/test/support/after-each-file.ts"],
 };

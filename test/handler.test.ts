@@ -337,7 +337,9 @@ describe("our own failures are 500s, never a 401 or a Deny", () => {
     const { error, metrics, decisionLog } = await call(eventFor("token", token()), handler);
     expect(error?.message).toBe(INTERNAL_ERROR);
     expectDecisionMetric(metrics, "Error");
-    expect(decisionLog[0]).toMatchObject({ level: "ERROR", decision: "Error", reason: "FetchError" });
+    expect(decisionLog[0]).toMatchObject({ level: "ERROR", decision: "Error", reason: "FetchError", error: expect.stringContaining(down.jwksUri) });
+    // The error's message comes last, after the decision's fields.
+    expect(Object.keys(decisionLog[0]).slice(-2)).toEqual(["latencyMs", "error"]);
     expect(down.requests).toBe(requestsAfterInit);
     // After the window the prefetch is retried on demand: once the key set is back, the same container verifies.
     down.mode = { kind: "ok" };

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCertificates } from "../../src/local/state";
+import { track } from "./cleanup";
 
 /** A CA and a 127.0.0.1/localhost server certificate it signed, generated per test run (with the local issuer's generator). */
 export interface TestTls {
@@ -82,7 +83,7 @@ export async function startJwksServer(keys: Record<string, unknown>[], tls?: Tes
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const url = `https://127.0.0.1:${port}`;
-  return Object.assign(state, {
+  return track(Object.assign(state, {
     url,
     jwksUri: `${url}/.well-known/jwks.json`,
     tls: material,
@@ -92,5 +93,5 @@ export async function startJwksServer(keys: Record<string, unknown>[], tls?: Tes
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  });
+  }));
 }

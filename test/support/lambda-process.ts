@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { DIST_BUNDLE, missingBundleMessage } from "./bundle";
 import { lambdaContext } from "./capture";
+import { track } from "./cleanup";
 
 export interface LambdaResult {
   readonly result?: unknown;
@@ -64,7 +65,7 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
       child.send({ id, ...message });
     });
   };
-  return {
+  return track({
     invoke: (event) => {
       invocation += 1;
       const context = lambdaContext({
@@ -85,7 +86,7 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
         child.once("exit", () => resolve());
         child.kill();
       }),
-  };
+  });
 }
 
 /** A UDP "X-Ray daemon" on 127.0.0.1 that keeps every datagram. */
@@ -103,7 +104,7 @@ export async function startTraceSink(): Promise<TraceSink> {
   socket.on("message", (msg) => datagrams.push(msg.toString("utf8")));
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const { port } = socket.address();
-  return {
+  return track({
     address: `127.0.0.1:${port}`,
     datagrams,
     documents: () =>
@@ -116,5 +117,5 @@ export async function startTraceSink(): Promise<TraceSink> {
         }
       }),
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
-  };
+  });
 }

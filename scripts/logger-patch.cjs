@@ -30,16 +30,31 @@ function patchLoggerSource(source, file) {
   return source.replace(LOGGER_SPREAD, LOGGER_ASSIGN);
 }
 
-/** The esbuild plugin. */
+/**
+ * The esbuild plugin. A build that bundles no file matching LOGGER_MODULE fails too: a Powertools
+ * release that moved or renamed its Logger module would otherwise ship the unpatched expression.
+ */
 const loggerNoSpreadRetention = {
   name: "logger-no-spread-retention",
   setup(b) {
+    let patched = 0;
+    b.onStart(() => {
+      patched = 0;
+    });
     b.onLoad({ filter: LOGGER_MODULE }, (args) => {
       try {
-        return { contents: patchLoggerSource(readFileSync(args.path, "utf8"), args.path), loader: "js" };
+        const contents = patchLoggerSource(readFileSync(args.path, "utf8"), args.path);
+        patched += 1;
+        return { contents, loader: "js" };
       } catch (err) {
         return { errors: [{ text: err.message }] };
       }
+    });
+    b.onEnd((result) => {
+      if (patched === 0 && result.errors.length === 0) {
+        return { errors: [{ text: "no Powertools Logger module was bundled through logger-no-spread-retention: review scripts/logger-patch.cjs (LOGGER_MODULE)" }] };
+      }
+      return undefined;
     });
   },
 };

@@ -1,6 +1,7 @@
 /**
  * Test resources that keep Node's event loop alive: the JWKS servers, Lambda child processes and trace
- * sinks of test/support. A test closes what it starts, but a failing assertion skips its `close()`; jest
+ * sinks that test/support's helpers start (not the servers of src/local, nor a test's own
+ * `createServer`). A test closes what it starts, but a failing assertion skips its `close()`; jest
  * then reports the failure and waits for the leftover forever ("did not exit"), so CI would hang until
  * its time limit instead of failing. Every such resource is tracked here and, whatever its test did,
  * closed after its test file (jest.config.js: setupFilesAfterEnv). `close()` becomes idempotent.

@@ -82,7 +82,8 @@ export async function startLambda(env: Record<string, string>): Promise<LambdaPr
     output: () => chunks.join("").split("\n").filter((l) => l.trim() !== ""),
     close: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Exited, or killed by a signal (then exitCode stays null): its `exit` event has already fired.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill();
       }),

@@ -97,7 +97,7 @@ const noAwsSdkWhitelist = {
 
 // 6. On Node 20, Powertools' Logger promotes every log line's attributes to the old generation once
 //    `addContext` has run, through a V8 11.3 pathology: see scripts/logger-patch.cjs, which rewrites
-//    that one expression (and fails the build if it is not found exactly once).
+//    that one expression (and fails the build if it is not found exactly once, or not bundled at all).
 
 rmSync("dist", { recursive: true, force: true });
 
